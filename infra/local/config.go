@@ -1,0 +1,88 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// config is everything the embedded runtime reads from its environment.
+type config struct {
+	Addr            string        // ORDERHUB_ADDR, default 127.0.0.1:8080
+	DataDir         string        // ORDERHUB_DATA, default ./data
+	AdminKey        string        // ORDERHUB_ADMIN_KEY: an admin key to accept (optional)
+	PIIKey          []byte        // ORDERHUB_PII_KEY (hex), else generated once into DataDir/pii.key
+	ShutdownTimeout time.Duration // ORDERHUB_SHUTDOWN_TIMEOUT, default 20s
+	LogLevel        string        // ORDERHUB_LOG_LEVEL: debug, info (default), warn, error
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		Addr:            or(getenv("ORDERHUB_ADDR"), "127.0.0.1:8080"),
+		DataDir:         or(getenv("ORDERHUB_DATA"), "data"),
+		AdminKey:        strings.TrimSpace(getenv("ORDERHUB_ADMIN_KEY")),
+		ShutdownTimeout: 20 * time.Second,
+		LogLevel:        or(getenv("ORDERHUB_LOG_LEVEL"), "info"),
+	}
+	if v := getenv("ORDERHUB_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("ORDERHUB_SHUTDOWN_TIMEOUT must be a positive duration such as 20s")
+		}
+		cfg.ShutdownTimeout = d
+	}
+	if cfg.AdminKey != "" && len(cfg.AdminKey) < 20 {
+		return cfg, errors.New("ORDERHUB_ADMIN_KEY must be at least 20 characters")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return cfg, fmt.Errorf("create data directory: %w", err)
+	}
+	key, err := piiKey(getenv("ORDERHUB_PII_KEY"), filepath.Join(cfg.DataDir, "pii.key"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.PIIKey = key
+	return cfg, nil
+}
+
+// piiKey returns the key for hashing phones and addresses. It must stay the same for the life of
+// the data, or hashes stop matching: so a generated key is written next to the data, readable only
+// by its owner.
+func piiKey(fromEnv, path string) ([]byte, error) {
+	if fromEnv != "" {
+		k, err := hex.DecodeString(strings.TrimSpace(fromEnv))
+		if err != nil || len(k) < 16 {
+			return nil, errors.New("ORDERHUB_PII_KEY must be at least 16 bytes in hex")
+		}
+		return k, nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) < 16 {
+			return nil, fmt.Errorf("%s is corrupt: restore it from a backup (hashes depend on it)", path)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read pii key: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write pii key: %w", err)
+	}
+	return k, nil
+}
+
+func or(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the test suites. With -aws, only the AWS adapters' conformance suites.
+# Emulators are started on 127.0.0.1 first and stopped by PID on exit, so the AWS adapter suites
+# run for real instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+
+stop_emulators() { bash scripts/emulators/dynamodb-local.sh stop >/dev/null 2>&1 || true; }
+trap stop_emulators EXIT
+bash scripts/emulators/dynamodb-local.sh start
+export ORDERHUB_DYNAMODB_ENDPOINT="http://127.0.0.1:${DYNAMODB_LOCAL_PORT:-8000}"
+
+if [ "$mode" = "-aws" ]; then
+  go test -race -count=1 -timeout 30m ./shared/store/dynamo/...
+else
+  go test -race -count=1 -timeout 45m ./...
+fi

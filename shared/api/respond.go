@@ -1,0 +1,127 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"orderhub/shared/fault"
+)
+
+// MaxBodyBytes is the largest request body the ops API reads.
+const MaxBodyBytes = 1 << 20
+
+// errorBody is the stable error shape: {"error":{"code":"…","message":"…"}}.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// StatusOf maps an error's kind to its HTTP status.
+func StatusOf(err error) int {
+	switch fault.KindOf(err) {
+	case fault.Invalid:
+		return http.StatusBadRequest
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.Unauthorized:
+		return http.StatusUnauthorized
+	case fault.Forbidden:
+		return http.StatusForbidden
+	case fault.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case fault.Unprocessable:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes err as the stable JSON error body. Internal errors are logged (their text may
+// name a table or a driver, never personal data) and answered with a generic message.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := StatusOf(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orderhub"`)
+	}
+	if e, ok := fault.As(err); ok && status != http.StatusInternalServerError {
+		writeErrorBody(w, status, e.Code, e.Message)
+		return
+	}
+	log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method), slog.String("route", r.Pattern), slog.String("error", err.Error()))
+	writeErrorBody(w, status, "internal", "internal error; the incident was logged")
+}
+
+func writeErrorBody(w http.ResponseWriter, status int, code, message string) {
+	var body errorBody
+	body.Error.Code, body.Error.Message = code, message
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing left to tell it
+}
+
+var (
+	errTooLarge  = fault.New(fault.TooLarge, "too_large", "request body larger than 1 MiB")
+	errBadJSON   = fault.New(fault.Invalid, "invalid_json", "request body is not valid JSON for this route")
+	errNeedJSON  = fault.New(fault.Invalid, "invalid_json", "Content-Type must be application/json")
+	errNotFound  = fault.New(fault.NotFound, "not_found", "no such route")
+	errBadMethod = fault.New(fault.Invalid, "method_not_allowed", "method not allowed on this route")
+	errBadQuery  = fault.New(fault.Invalid, "invalid_query", "invalid query parameter")
+	errPanicked  = errors.New("handler panicked")
+)
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields, trailing data and
+// bodies over MaxBodyBytes.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errNeedJSON
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		return fault.With(errBadJSON, "%s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		return fault.With(errBadJSON, "trailing data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem describes a decode error without echoing the body back.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return "syntax error at byte " + strconv.FormatInt(syntax.Offset, 10)
+	case errors.As(err, &typ):
+		return "field " + typ.Field + " must be " + typ.Type.String()
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "cannot decode"
+}

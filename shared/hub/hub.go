@@ -1,0 +1,136 @@
+// Package hub holds the use cases the ops API, the webhooks and the workers call. It depends only on
+// ports (the order store, the key store) and enforces who may see what: a supplier's key only ever
+// sees the orders assigned to that supplier.
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"orderhub/shared/auth"
+	"orderhub/shared/fault"
+	"orderhub/shared/order"
+	"orderhub/shared/pii"
+	"orderhub/shared/store"
+)
+
+// Hub is the application: use cases over the ports.
+type Hub struct {
+	Orders store.Orders
+	Keys   auth.Keys
+	Hasher *pii.Hasher
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Time returns the hub clock's current time in UTC.
+func (h *Hub) Time() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Ingest stores an order arriving from a channel (poller, webhook, import): created, updated,
+// or ignored as a duplicate or stale version.
+func (h *Hub) Ingest(ctx context.Context, o order.Order, actor string) (order.Order, order.MergeResult, error) {
+	stored, res, err := h.Orders.Upsert(ctx, o, actor)
+	if err != nil {
+		return order.Order{}, "", err
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "order ingested", slog.String("order_id", stored.ID),
+		slog.String("channel", string(stored.Channel)), slog.String("shop", stored.Shop),
+		slog.String("result", string(res)), slog.String("status", string(stored.Status)))
+	return stored, res, nil
+}
+
+// Get returns an order with its timeline if p may see it; otherwise store.ErrNotFound, so that a
+// supplier cannot even learn that another supplier's order exists.
+func (h *Hub) Get(ctx context.Context, p auth.Principal, id string) (order.Order, error) {
+	o, err := h.Orders.Get(ctx, id)
+	if err != nil {
+		return order.Order{}, err
+	}
+	if !visible(p, &o) {
+		return order.Order{}, store.ErrNotFound
+	}
+	return o, nil
+}
+
+// List returns a page of the orders p may see.
+func (h *Hub) List(ctx context.Context, p auth.Principal, f store.Filter) (store.Page, error) {
+	return h.Orders.List(ctx, scope(p, f))
+}
+
+// Stats are counts per status and per fulfilment stage.
+type Stats struct {
+	Total    int                  `json:"total"`
+	ByStatus map[order.Status]int `json:"by_status"`
+	ByStage  map[string]int       `json:"by_stage"`
+}
+
+// Stats counts the orders p may see that match f.
+func (h *Hub) Stats(ctx context.Context, p auth.Principal, f store.Filter) (Stats, error) {
+	counts, err := h.Orders.Counts(ctx, scope(p, f))
+	if err != nil {
+		return Stats{}, err
+	}
+	s := Stats{ByStatus: map[order.Status]int{}, ByStage: map[string]int{}}
+	for _, st := range order.Statuses() {
+		s.ByStatus[st] = counts[st]
+		s.ByStage[st.Stage()] += counts[st]
+		s.Total += counts[st]
+	}
+	return s, nil
+}
+
+// Hold stops an order for a person's reason.
+func (h *Hub) Hold(ctx context.Context, p auth.Principal, id, code, note string) (order.Order, error) {
+	if strings.TrimSpace(code) == "" {
+		code = "manual"
+	}
+	if strings.TrimSpace(note) == "" {
+		return order.Order{}, fault.With(order.ErrReasonRequired, "hold needs a reason")
+	}
+	return h.change(ctx, p, id, func(o *order.Order) error {
+		return o.Hold(order.Hold{Code: code, Note: note, By: p.Actor(), At: h.Time()})
+	})
+}
+
+// Release removes a hold (all holds when code is empty) with a reason.
+func (h *Hub) Release(ctx context.Context, p auth.Principal, id, code, note string) (order.Order, error) {
+	return h.change(ctx, p, id, func(o *order.Order) error {
+		return o.Release(code, p.Actor(), note, h.Time())
+	})
+}
+
+// change applies fn to an order p may see and returns the order with its full timeline.
+func (h *Hub) change(ctx context.Context, p auth.Principal, id string, fn func(*order.Order) error) (order.Order, error) {
+	_, err := h.Orders.Update(ctx, id, func(o *order.Order) error {
+		if !visible(p, o) {
+			return store.ErrNotFound
+		}
+		o.UpdatedAt = h.Time()
+		return fn(o)
+	})
+	if err != nil {
+		return order.Order{}, err
+	}
+	return h.Orders.Get(ctx, id)
+}
+
+func visible(p auth.Principal, o *order.Order) bool {
+	return p.Role != auth.Supplier || (p.Supplier != "" && o.Supplier == p.Supplier)
+}
+
+func scope(p auth.Principal, f store.Filter) store.Filter {
+	if p.Role == auth.Supplier {
+		f.Supplier = p.Supplier
+		if f.Supplier == "" {
+			f.Supplier = "\x00no-supplier" // a misconfigured supplier key sees nothing, never everything
+		}
+	}
+	return f
+}
