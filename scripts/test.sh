@@ -10,6 +10,7 @@ stop_emulators() { bash scripts/emulators/dynamodb-local.sh stop >/dev/null 2>&1
 trap stop_emulators EXIT
 bash scripts/emulators/dynamodb-local.sh start
 export ORDERHUB_DYNAMODB_ENDPOINT="http://127.0.0.1:${DYNAMODB_LOCAL_PORT:-8000}"
+export ORDERHUB_REQUIRE_EMULATORS=1 # an adapter suite that cannot reach its emulator fails instead of skipping
 
 if [ "$mode" = "-aws" ]; then
   go test -race -count=1 -timeout 30m ./shared/store/dynamo/...

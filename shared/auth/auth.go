@@ -60,13 +60,13 @@ func (p Principal) Actor() string { return "key:" + p.Name }
 
 // Keys stores API keys.
 type Keys interface {
-	// PutKey stores a new key; a key with the same id or hash is a conflict.
+	// PutKey stores a new key; a key with the same id or hash is ErrKeyExists and nothing is written.
 	PutKey(ctx context.Context, k Key) error
 	// KeyByHash returns the key whose hash is hash, revoked or not, or ErrUnknownKey.
 	KeyByHash(ctx context.Context, hash string) (Key, error)
 	// ListKeys returns every key, oldest first.
 	ListKeys(ctx context.Context) ([]Key, error)
-	// RevokeKey marks the key revoked at t; an unknown id is ErrKeyNotFound.
+	// RevokeKey marks the key revoked at t (revoking again keeps the first time); an unknown id is ErrKeyNotFound.
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 }
 
@@ -77,6 +77,7 @@ var (
 	ErrForbidden   = fault.New(fault.Forbidden, "forbidden", "your role does not allow this action")
 	ErrKeyNotFound = fault.New(fault.NotFound, "not_found", "key not found")
 	ErrInvalidKey  = fault.New(fault.Invalid, "invalid_key", "invalid key request")
+	ErrKeyExists   = fault.New(fault.Conflict, "key_exists", "a key with this id or secret already exists")
 )
 
 // MinSecretLen is the shortest key accepted, including keys an operator sets by hand.

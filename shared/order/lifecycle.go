@@ -14,8 +14,16 @@ func (o *Order) Transition(to Status, actor, reason string, at time.Time) error 
 		return err
 	}
 	o.Timeline = append(o.Timeline, Event{At: at, Actor: actor, Kind: "status", From: o.Status, To: to, Reason: reason})
-	o.Status = to
+	o.setStatus(to)
 	return nil
+}
+
+// setStatus moves the order to to; leaving held drops the holds, which no longer apply.
+func (o *Order) setStatus(to Status) {
+	if o.Status == Held && to != Held {
+		o.Holds = nil
+	}
+	o.Status = to
 }
 
 // ErrReasonRequired is returned when a hold or release has no reason.
@@ -107,11 +115,12 @@ func Merge(stored *Order, incoming Order, actor string, now time.Time) (Order, M
 	if err := incoming.Validate(); err != nil {
 		return Order{}, "", err
 	}
+	if hubOwned(incoming.Status) {
+		return Order{}, "", fault.With(ErrInvalidOrder, "status %s is decided by the hub, not reported by a channel", incoming.Status)
+	}
 	if stored == nil {
 		o := incoming
-		if o.ID == "" {
-			o.ID = NewID(o.CreatedAt)
-		}
+		o.ID = NewID(o.CreatedAt) // the hub names its orders; an incoming id is never trusted
 		o.Rev, o.UpdatedAt, o.Timeline = 0, now, nil
 		o.Holds, o.Tags, o.Shipments = nil, nil, nil
 		o.Warehouse, o.Supplier = "", ""
@@ -139,7 +148,7 @@ func Merge(stored *Order, incoming Order, actor string, now time.Time) (Order, M
 	if incoming.Status != o.Status {
 		if platformMay(o.Status, incoming.Status) {
 			o.Timeline = append(o.Timeline, Event{At: now, Actor: actor, Kind: "status", From: o.Status, To: incoming.Status, Reason: "platform status " + incoming.ChannelStatus})
-			o.Status = incoming.Status
+			o.setStatus(incoming.Status)
 		} else if !platformBehind(o.Status, incoming.Status) {
 			o.Timeline = append(o.Timeline, Event{At: now, Actor: actor, Kind: "status_conflict", From: o.Status, To: incoming.Status,
 				Reason: "platform reports " + string(incoming.Status) + " (" + incoming.ChannelStatus + "); the hub keeps " + string(o.Status)})
@@ -151,14 +160,17 @@ func Merge(stored *Order, incoming Order, actor string, now time.Time) (Order, M
 // platformMay reports whether a platform's report may move an order from → to. The hub alone
 // decides holds, routing and reservations, and a platform's "paid" never releases a hold.
 func platformMay(from, to Status) bool {
-	switch to {
-	case Held, Routed, Reserved:
+	switch {
+	case hubOwned(to):
 		return false
-	case Paid:
+	case to == Paid:
 		return from == PendingPayment
 	}
 	return CanTransition(from, to)
 }
+
+// hubOwned reports whether only the hub may put an order in s.
+func hubOwned(s Status) bool { return s == Held || s == Routed || s == Reserved }
 
 // platformBehind reports whether the platform's status is simply behind the hub's (it still says
 // "paid" while the hub has routed and reserved): that is expected, not a conflict worth recording.

@@ -283,3 +283,44 @@ func TestMergeVersions(t *testing.T) {
 		t.Fatalf("merging another key: %v", err)
 	}
 }
+
+func TestMergeRefusesHubOwnedStatusesAndNamesItsOwnOrders(t *testing.T) {
+	t.Parallel()
+	for _, s := range []Status{Held, Routed, Reserved} {
+		in := sample()
+		in.Status = s
+		if _, _, err := Merge(nil, in, "x", t0); !errors.Is(err, ErrInvalidOrder) {
+			t.Errorf("a channel created an order in %s: %v", s, err)
+		}
+	}
+	in := sample()
+	in.ID = "not-a-ulid"
+	got, _, err := Merge(nil, in, "x", t0)
+	if err != nil || got.ID == "not-a-ulid" || len(got.ID) != 26 {
+		t.Fatalf("incoming id trusted: %q %v", got.ID, err)
+	}
+}
+
+func TestLeavingHeldDropsTheHolds(t *testing.T) {
+	t.Parallel()
+	o := sample()
+	if err := o.Hold(Hold{Code: "risk_phone", By: "rule", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Transition(Cancelled, "key:cs", "buyer cancelled", t0); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Holds) != 0 {
+		t.Fatalf("a cancelled order keeps holds: %+v", o.Holds)
+	}
+
+	stored, _, _ := Merge(nil, sample(), "x", t0)
+	_ = stored.Hold(Hold{Code: "manual", By: "x", At: t0})
+	cancel := sample()
+	cancel.Version = stored.Version.Add(time.Minute)
+	cancel.Status, cancel.ChannelStatus = Cancelled, "TRADE_CLOSED"
+	got, _, _ := Merge(&stored, cancel, "x", t0)
+	if got.Status != Cancelled || len(got.Holds) != 0 {
+		t.Fatalf("platform cancellation of a held order: %s %+v", got.Status, got.Holds)
+	}
+}

@@ -29,12 +29,17 @@ type Orders interface {
 	// fn appended to Timeline in one transaction. When fn returns an error nothing is written and
 	// that error is returned. Concurrent updates of one order are serialised: none is lost.
 	// It returns the order as written, with only the new events in Timeline.
+	// fn may run more than once (optimistic adapters retry it on a conflict), so it must only
+	// change the order it is given: no I/O, no store calls (the SQLite adapter would deadlock).
+	// It must not change the order's id or key, and must leave a valid order; adapters refuse both.
 	Update(ctx context.Context, id string, fn func(*order.Order) error) (order.Order, error)
 
 	// List returns one page of orders matching f (without timelines), newest id first.
 	List(ctx context.Context, f Filter) (Page, error)
 
-	// Counts returns the number of orders per status matching f; f's Statuses, Cursor and Limit are ignored.
+	// Counts returns the number of orders per status matching f; f's Statuses, Cursor and Limit are
+	// ignored. List and Counts may trail writes by a moment on backends whose indexes are eventually
+	// consistent (DynamoDB GSIs); Get, GetByKey and a Query lookup are always current.
 	Counts(ctx context.Context, f Filter) (map[order.Status]int, error)
 }
 
@@ -80,4 +85,8 @@ func (f Filter) PageSize() int {
 var (
 	ErrNotFound      = fault.New(fault.NotFound, "not_found", "order not found")
 	ErrInvalidCursor = fault.New(fault.Invalid, "invalid_cursor", "invalid cursor")
+	// ErrIdentityChanged is returned by Update when fn changed the order's id or key.
+	ErrIdentityChanged = fault.New(fault.Invalid, "identity_changed", "an update may not change an order's id, channel, shop or channel order id")
+	// ErrContention is returned when an order kept changing under a write for every retry.
+	ErrContention = fault.New(fault.Conflict, "contention", "the order is being changed by others; try again")
 )

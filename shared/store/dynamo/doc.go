@@ -1,0 +1,114 @@
+// Package dynamo is the DynamoDB adapter of the order store (store.Orders) and of the API key
+// store (auth.Keys). It passes storetest and keytest against DynamoDB Local. Schema returns the
+// exact tables and indexes that template.yaml must declare; CreateTables creates them.
+//
+// # Orders table
+//
+// Keys pk (S) and sk (S), billed per request. Items:
+//
+//	pk                       sk                  attributes                        what
+//	ORDER#<id>               META                id doc rev shop status channel    the order without its timeline (doc: JSON)
+//	                                             created_ns [warehouse] [supplier] and, as attributes, what listings filter on
+//	ORDER#<id>               EV#<rev>#<chunk>    events                            the events one write appended (JSON array);
+//	                                                                               rev 12 digits, chunk 4 digits, ≤ 300 KB each
+//	KEY#<channel_order_id>   <channel>/<shop>    id                                an order's identity → its id
+//	TRACK#<tracking_no>      ORDER#<id>          id                                a shipment's tracking number → its order
+//
+// Access patterns, all on keys (no Scan of the orders table anywhere):
+//
+//   - Get(id): one strongly consistent Query on pk = ORDER#<id>. EV# items sort before META, in
+//     write order, so the timeline comes back oldest first; past 1 MB it takes several pages.
+//   - GetByKey, and the read of Upsert: GetItem on the key item, then GetItem on META (both
+//     strongly consistent).
+//   - Upsert of a new order: one TransactWriteItems putting the key item and META (both with
+//     attribute_not_exists) and the first EV# item. Of concurrent creates of one key exactly one
+//     commits; the others re-read and merge into it as updates.
+//   - Upsert of a newer version, and Update: one TransactWriteItems putting META with the condition
+//     rev = <rev read>, the EV# items of the new rev, and putting or deleting TRACK# items for
+//     tracking numbers added or removed. A failed condition or a transaction conflict means another
+//     writer won: re-read, merge (or run fn again on the fresh order) and retry, up to 30 attempts
+//     with capped exponential backoff and full jitter, then store.ErrContention. Duplicates and stale
+//     versions write nothing.
+//   - List/Counts with Query (an order id, channel order id or tracking number): GetItem on
+//     ORDER#<q>/META, Query on pk = KEY#<q>, Query on pk = TRACK#<q>, BatchGetItem of the orders
+//     found; the other filters are applied in memory. All strongly consistent.
+//
+// The key item is partitioned by the channel order id, not by channel/shop/id as a whole, so that
+// the ops search by channel order id alone is one Query without another index, while GetItem with
+// the sort key <channel>/<shop> still reads one exact key.
+//
+// # Indexes of the orders table
+//
+// Four global secondary indexes, each partitioned by one filter field and sorted by id (ULIDs sort
+// by creation time, so a backward Query gives newest first). Each projects (INCLUDE) status,
+// channel, shop, warehouse, supplier and created_ns, so that a listing's other filters run inside
+// the index as a FilterExpression:
+//
+//	index         partition  serves
+//	by_supplier   supplier   sparse (dropship orders only): a supplier key's view, always filtered
+//	by_warehouse  warehouse  sparse (routed orders only): a warehouse's view
+//	by_status     status     List with statuses: one partition per status, merged by id;
+//	                         List/Counts with no shop, warehouse or supplier: all 14 status
+//	                         partitions merged (Counts: Select COUNT per partition)
+//	by_shop       shop       List with a shop and no statuses; Counts with a shop
+//
+// An index is chosen in that order: supplier, warehouse, statuses, shop, all statuses. A listing
+// reads candidate ids from the index (projecting only id), reads those orders with a strongly
+// consistent BatchGetItem, checks the whole filter again on them (index entries lag their items
+// slightly) and stops at limit+1 orders to know whether a next page exists. The cursor is
+// base64url of {"after":"<last id>"}: a keyset position instead of the index's LastEvaluatedKey,
+// so one format serves every index and merged partitions, a client paging while orders arrive
+// neither repeats nor skips one, and the table's key layout is not exposed. Anything else is
+// store.ErrInvalidCursor.
+//
+// Trade-offs:
+//
+//   - There is no index with one constant partition ("all orders"): it would funnel every order
+//     write through one partition. The unfiltered listing merges the 14 status partitions instead:
+//     14 small Queries, issued in parallel, one page each.
+//   - Every new order and status change writes its shop's and its status's partition. One index
+//     partition takes about 1,000 writes/s, so one shop (or status) takes about 1,000 new orders/s.
+//     Past that, shard the partition value (shop#0…n); the merge already reads several partitions.
+//   - Index writes happen only when a projected attribute changes: status, warehouse, supplier,
+//     created_at. Tags, holds, timeline events and new platform versions write no index.
+//     Projecting the whole document (ALL) would spare a listing its BatchGetItem but make every
+//     order write also write every index the order is in.
+//   - A status filter goes to by_status even with a shop: the statuses the ops board asks about
+//     (paid, held, routed, …) hold few orders, while a shop's partition holds its whole history.
+//   - The created range is a FilterExpression, not a key condition: a hub edit may move created_at
+//     away from the id's time, and the filter is on the stored created_at.
+//   - Counts reads every index entry that matches (about 150 bytes each); for a shop with a long
+//     history, callers should pass a created range. Counts come from the index, so an order
+//     changed a moment ago may be counted under its previous status.
+//
+// # Keys table
+//
+// Key pk (S) only, billed per request:
+//
+//	pk                    attributes
+//	APIKEY#<sha256 hex>   key_id name role [supplier] hash [created_ns] [created_by] [revoked_ns]
+//	KEYID#<id>            hash
+//
+// PutKey puts both items in one TransactWriteItems with attribute_not_exists, so an existing id or
+// hash is auth.ErrKeyExists (a fault.Conflict) and nothing is written. KeyByHash is one strongly
+// consistent GetItem, so a revocation holds from the next request on. RevokeKey reads KEYID# and
+// sets revoked_ns unless already set (the first revocation time stays). ListKeys is a strongly
+// consistent Scan: the table holds only keys (a few dozen items) and a Scan sees a key put a
+// moment ago, which an index would not. Keys live in their own table so that IAM can give it to
+// the API function alone, and so that this Scan never touches orders.
+//
+// # Limits and errors
+//
+// An item is at most 400 KB: the order document is typically 2 KB and events are chunked. One
+// write is at most 100 items and 4 MB (ErrTooLarge beyond). Lost races are retried as described;
+// every other SDK error is wrapped in ErrUnavailable (fault.Internal), whose cause names the
+// operation and the service's error code, never item contents.
+//
+// # Requests per operation
+//
+// Measured by TestRequestsPerOperation against DynamoDB Local (each HTTP request, retries
+// included): Upsert of a new order 2 (GetItem, TransactWriteItems); of a duplicate or stale
+// version 2 (GetItem ×2); of a newer version 3; Update 2 (GetItem, TransactWriteItems); Get 1;
+// GetByKey 2; List by shop or statuses 2 (Query, BatchGetItem); List with no filter 15; List by
+// text 4; Counts by shop 1; Counts with no filter 14; KeyByHash 1; PutKey 1; RevokeKey 2.
+package dynamo

@@ -1,0 +1,96 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// filterAttributes are projected into every index of the orders table, so that a listing's
+// secondary filters are evaluated in the index and only matching orders are read from the table.
+var filterAttributes = []string{attrStatus, attrChannel, attrShop, attrWarehouse, attrSupplier, attrCreated}
+
+// Schema returns the CreateTable requests for tables: the same tables, keys and indexes that
+// template.yaml declares (a test can compare the two). Both tables bill per request.
+func Schema(tables Tables) []*dynamodb.CreateTableInput {
+	s := func(name string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
+	}
+	index := func(name, partition string) types.GlobalSecondaryIndex {
+		var include []string
+		for _, a := range filterAttributes {
+			if a != partition {
+				include = append(include, a)
+			}
+		}
+		return types.GlobalSecondaryIndex{
+			IndexName: aws.String(name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(partition), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrID), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: include},
+		}
+	}
+	return []*dynamodb.CreateTableInput{
+		{
+			TableName:   aws.String(tables.Orders),
+			BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{
+				s(attrPK), s(attrSK), s(attrID), s(attrShop), s(attrStatus), s(attrWarehouse), s(attrSupplier),
+			},
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+			},
+			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+				index(indexShop, attrShop),
+				index(indexStatus, attrStatus),
+				index(indexWarehouse, attrWarehouse),
+				index(indexSupplier, attrSupplier),
+			},
+		},
+		{
+			TableName:            aws.String(tables.Keys),
+			BillingMode:          types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{s(keysPartition)},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(keysPartition), KeyType: types.KeyTypeHash}},
+		},
+	}
+}
+
+// CreateTables creates the store's tables as Schema describes them and waits until they are
+// active. Tables that already exist are left as they are.
+func (s *Store) CreateTables(ctx context.Context) error {
+	for _, in := range Schema(s.tables) {
+		_, err := s.db.CreateTable(ctx, in)
+		var inUse *types.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) {
+			return unavailable("CreateTable", err)
+		}
+		w := dynamodb.NewTableExistsWaiter(s.db, func(o *dynamodb.TableExistsWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 100*time.Millisecond, 2*time.Second
+		})
+		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 5*time.Minute); err != nil {
+			return unavailable("DescribeTable", err)
+		}
+	}
+	return nil
+}
+
+// DeleteTables deletes the store's tables (tests clean up with it). Missing tables are ignored.
+func (s *Store) DeleteTables(ctx context.Context) error {
+	for _, name := range slices.Compact([]string{s.tables.Orders, s.tables.Keys}) {
+		_, err := s.db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		var missing *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &missing) {
+			return unavailable("DeleteTable", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+// Package sqlite is the local adapter of the order store: one SQLite file in WAL mode. Writes go
+// through a single connection whose transactions begin IMMEDIATE, so they are serialised (no
+// SQLITE_BUSY inside the process, no lost update); reads use a small read-only pool and see a
+// consistent snapshot while a write is in progress.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"orderhub/shared/store"
+)
+
+var _ store.Orders = (*Store)(nil)
+
+// readers is the size of the read pool: enough for the ops API and workers of one process.
+const readers = 4
+
+// Store keeps orders in one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w   *sql.DB // exactly one connection: every write transaction is serialised on it
+	r   *sql.DB // read-only connections for Get, List and Counts
+	now func() time.Time
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithClock makes the store take the time of writes (UpdatedAt, ingest events) from now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// Open opens (creating it and its directory when missing) the SQLite file at path and brings its
+// schema up to date. Close releases it.
+func Open(path string, opts ...Option) (*Store, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		// Two pools on one in-memory database would be two databases.
+		return nil, errors.New("sqlite: open: path must name a file")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	}
+	s := &Store{now: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+
+	ctx := context.Background()
+	s.w, err = sql.Open("sqlite", dsn(abs,
+		"_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)",
+		"_pragma=foreign_keys(1)", "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, s.w); err != nil {
+		_ = s.w.Close()
+		return nil, err
+	}
+
+	// The readers open after the writer has switched the file to WAL, and refuse writes.
+	s.r, err = sql.Open("sqlite", dsn(abs, "_pragma=busy_timeout(10000)", "_pragma=foreign_keys(1)", "_pragma=query_only(1)"))
+	if err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	s.r.SetMaxOpenConns(readers)
+	s.r.SetMaxIdleConns(readers)
+	if err := s.r.PingContext(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes both pools. The store must not be used afterwards.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// dsn builds a file: URI, escaping the characters of path that a URI would misread.
+func dsn(path string, params ...string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	if !strings.HasPrefix(esc, "/") {
+		esc = "/" + esc // a Windows drive path: file:/C:/...
+	}
+	return "file:" + esc + "?" + strings.Join(params, "&")
+}
+
+// clock returns the time of a write, in UTC.
+func (s *Store) clock() time.Time { return s.now().UTC() }
+
+// write runs fn in one BEGIN IMMEDIATE transaction on the writer connection and commits when fn
+// returns nil. fn's own error is returned unchanged. The deferred rollback also runs when fn
+// panics, so that a panic never leaves the only writer connection inside an open transaction;
+// the panic then carries on to the caller.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin write: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in a read transaction, so that its queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
