@@ -6,14 +6,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
 
-stop_emulators() { bash scripts/emulators/dynamodb-local.sh stop >/dev/null 2>&1 || true; }
+stop_emulators() {
+  bash scripts/emulators/dynamodb-local.sh stop >/dev/null 2>&1 || true
+  bash scripts/emulators/moto.sh stop >/dev/null 2>&1 || true
+}
 trap stop_emulators EXIT
 bash scripts/emulators/dynamodb-local.sh start
+bash scripts/emulators/moto.sh start
 export ORDERHUB_DYNAMODB_ENDPOINT="http://127.0.0.1:${DYNAMODB_LOCAL_PORT:-8000}"
+export ORDERHUB_MOTO_ENDPOINT="http://127.0.0.1:${MOTO_PORT:-5000}" # SQS, Secrets Manager, S3, EventBridge
+export ORDERHUB_SQS_ENDPOINT="$ORDERHUB_MOTO_ENDPOINT"
 export ORDERHUB_REQUIRE_EMULATORS=1 # an adapter suite that cannot reach its emulator fails instead of skipping
 
 if [ "$mode" = "-aws" ]; then
-  go test -race -count=1 -timeout 30m ./shared/store/dynamo/...
+  go test -race -count=1 -timeout 30m ./shared/store/dynamo/... ./infra/awsapp/...
 else
   go test -race -count=1 -timeout 45m ./...
 fi

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,20 +36,7 @@ func wire(cfg config, log *slog.Logger) (*app, error) {
 // otherwise creates an admin key on first start and returns its secret, to be printed once.
 func bootstrapAdmin(ctx context.Context, keys auth.Keys, fromEnv string, now time.Time) (printOnce string, err error) {
 	if fromEnv != "" {
-		_, err := keys.KeyByHash(ctx, auth.Hash(fromEnv))
-		if err == nil {
-			return "", nil
-		}
-		if !errors.Is(err, auth.ErrUnknownKey) {
-			return "", err
-		}
-		k, _, err := auth.NewKey("admin (ORDERHUB_ADMIN_KEY)", auth.Admin, "", "system:bootstrap", now)
-		if err != nil {
-			return "", err
-		}
-		k.Hash = auth.Hash(fromEnv)
-		k.ID = "key_" + k.Hash[:12]
-		return "", keys.PutKey(ctx, k)
+		return "", auth.EnsureKey(ctx, keys, fromEnv, "admin (ORDERHUB_ADMIN_KEY)", auth.Admin, now)
 	}
 	all, err := keys.ListKeys(ctx)
 	if err != nil {

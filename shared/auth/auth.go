@@ -5,6 +5,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -151,3 +152,25 @@ func Allow(p Principal, roles ...Role) error {
 
 // ErrCannotRevokeSelf stops an admin from locking themselves out with the key they are using.
 var ErrCannotRevokeSelf = fault.New(fault.Conflict, "cannot_revoke_self", "a key cannot revoke itself")
+
+// EnsureKey makes sure a key with the given secret exists, so that an operator-provided secret
+// (an environment variable locally, a Secrets Manager secret on AWS) can sign in. An existing key
+// is left as it is, revoked or not: revocation outlives restarts.
+func EnsureKey(ctx context.Context, keys Keys, secret, name string, role Role, now time.Time) error {
+	if len(secret) < MinSecretLen {
+		return fault.With(ErrInvalidKey, "a key secret must be at least %d characters", MinSecretLen)
+	}
+	hash := Hash(secret)
+	if _, err := keys.KeyByHash(ctx, hash); err == nil || !errors.Is(err, ErrUnknownKey) {
+		return err
+	}
+	k, _, err := NewKey(name, role, "", "system:bootstrap", now)
+	if err != nil {
+		return err
+	}
+	k.Hash, k.ID = hash, "key_"+hash[:12]
+	if err := keys.PutKey(ctx, k); err != nil && !errors.Is(err, ErrKeyExists) {
+		return err // ErrKeyExists: another cold start put it first, which is what we wanted
+	}
+	return nil
+}

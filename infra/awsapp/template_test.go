@@ -1,0 +1,253 @@
+package awsapp_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"gopkg.in/yaml.v3"
+
+	"orderhub/infra/awsapp"
+	"orderhub/shared/store/dynamo"
+)
+
+const root = "../.."
+
+// template is the part of template.yaml these tests read. CloudFormation tags (!Ref, !Sub) decode
+// into yaml.Node values, which is all the tests need.
+type template struct {
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]yaml.Node `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type       string    `yaml:"Type"`
+		Metadata   yaml.Node `yaml:"Metadata"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+func loadTemplate(t *testing.T) template {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl template
+	if err := yaml.Unmarshal(raw, &tpl); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	return tpl
+}
+
+type function struct {
+	Runtime       string    `yaml:"Runtime"`
+	Architectures []string  `yaml:"Architectures"`
+	FunctionName  yaml.Node `yaml:"FunctionName"`
+	Environment   struct {
+		Variables map[string]yaml.Node `yaml:"Variables"`
+	} `yaml:"Environment"`
+}
+
+// readers says which environment variables each function's wiring reads: every function in
+// functions/ wires through awsapp.Wire, so they all read what Wire reads.
+func wireReads(t *testing.T) []string {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	getenv := func(k string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[k] = true
+		return "x"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Wire reads its whole environment before its first AWS call, which then fails at once
+	if _, err := awsapp.Wire(ctx, getenv); err == nil {
+		t.Fatal("Wire succeeded with a cancelled context")
+	}
+	var names []string
+	for k := range seen {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t)
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := wireReads(t)
+	if len(reads) == 0 {
+		t.Fatal("Wire read no environment variable")
+	}
+	folders := map[string]bool{}
+	entries, _ := os.ReadDir(filepath.Join(root, "functions"))
+	for _, e := range entries {
+		if e.IsDir() {
+			folders[e.Name()] = true
+		}
+	}
+	seen := map[string]bool{}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var fn function
+		if err := r.Properties.Decode(&fn); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		var meta struct {
+			BuildMethod string `yaml:"BuildMethod"`
+		}
+		_ = r.Metadata.Decode(&meta)
+		if meta.BuildMethod != "makefile" {
+			t.Errorf("%s: BuildMethod %q, want makefile", id, meta.BuildMethod)
+		}
+		// orderhub-${Stage}-<folder> names the folder under functions/.
+		folder := regexp.MustCompile(`-([a-z0-9-]+)$`).FindStringSubmatch(strings.TrimPrefix(fn.FunctionName.Value, "orderhub-${Stage}"))
+		if folder == nil || !folders[folder[1]] {
+			t.Errorf("%s: FunctionName %q does not name a folder of functions/", id, fn.FunctionName.Value)
+			continue
+		}
+		seen[folder[1]] = true
+		if !regexp.MustCompile(`(?m)^build-` + id + `:`).Match(makefile) {
+			t.Errorf("%s: the Makefile has no build-%s target", id, id)
+		}
+		for _, name := range reads {
+			_, inFn := fn.Environment.Variables[name]
+			_, inGlobals := tpl.Globals.Function.Environment.Variables[name]
+			if !inFn && !inGlobals {
+				t.Errorf("%s: reads %s, which the template does not set", id, name)
+			}
+		}
+	}
+	for f := range folders {
+		if !seen[f] {
+			t.Errorf("functions/%s has no function in template.yaml", f)
+		}
+	}
+}
+
+type tableProps struct {
+	TableName            yaml.Node `yaml:"TableName"`
+	BillingMode          string    `yaml:"BillingMode"`
+	AttributeDefinitions []struct {
+		AttributeName string `yaml:"AttributeName"`
+		AttributeType string `yaml:"AttributeType"`
+	} `yaml:"AttributeDefinitions"`
+	KeySchema              []keyElem `yaml:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName  string    `yaml:"IndexName"`
+		KeySchema  []keyElem `yaml:"KeySchema"`
+		Projection struct {
+			ProjectionType   string   `yaml:"ProjectionType"`
+			NonKeyAttributes []string `yaml:"NonKeyAttributes"`
+		} `yaml:"Projection"`
+	} `yaml:"GlobalSecondaryIndexes"`
+	PointInTimeRecoverySpecification struct {
+		PointInTimeRecoveryEnabled bool `yaml:"PointInTimeRecoveryEnabled"`
+	} `yaml:"PointInTimeRecoverySpecification"`
+}
+
+type keyElem struct {
+	AttributeName string `yaml:"AttributeName"`
+	KeyType       string `yaml:"KeyType"`
+}
+
+func describeTemplateTable(p tableProps) []string {
+	var out []string
+	for _, a := range p.AttributeDefinitions {
+		out = append(out, "attr "+a.AttributeName+" "+a.AttributeType)
+	}
+	for _, k := range p.KeySchema {
+		out = append(out, "key "+k.AttributeName+" "+k.KeyType)
+	}
+	for _, g := range p.GlobalSecondaryIndexes {
+		for _, k := range g.KeySchema {
+			out = append(out, "gsi "+g.IndexName+" key "+k.AttributeName+" "+k.KeyType)
+		}
+		attrs := slices.Clone(g.Projection.NonKeyAttributes)
+		sort.Strings(attrs)
+		out = append(out, "gsi "+g.IndexName+" projection "+g.Projection.ProjectionType+" "+strings.Join(attrs, ","))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func describeSchema(in *dynamodb.CreateTableInput) []string {
+	var out []string
+	for _, a := range in.AttributeDefinitions {
+		out = append(out, "attr "+aws.ToString(a.AttributeName)+" "+string(a.AttributeType))
+	}
+	for _, k := range in.KeySchema {
+		out = append(out, "key "+aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+	}
+	for _, g := range in.GlobalSecondaryIndexes {
+		for _, k := range g.KeySchema {
+			out = append(out, "gsi "+aws.ToString(g.IndexName)+" key "+aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+		}
+		attrs := slices.Clone(g.Projection.NonKeyAttributes)
+		sort.Strings(attrs)
+		out = append(out, "gsi "+aws.ToString(g.IndexName)+" projection "+string(g.Projection.ProjectionType)+" "+strings.Join(attrs, ","))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The adapter creates its tables from dynamo.Schema in tests; the template must declare the same
+// keys and indexes, or what runs on AWS is not what was tested.
+func TestTemplateTablesMatchTheAdapterSchema(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t)
+	byName := map[string]tableProps{}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::DynamoDB::Table" {
+			continue
+		}
+		var p tableProps
+		if err := r.Properties.Decode(&p); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if !p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
+			t.Errorf("%s: point-in-time recovery is off", id)
+		}
+		if p.BillingMode != "PAY_PER_REQUEST" {
+			t.Errorf("%s: billing mode %q", id, p.BillingMode)
+		}
+		// orderhub-${Stage}-orders → orders
+		byName[strings.TrimPrefix(p.TableName.Value, "orderhub-${Stage}-")] = p
+	}
+	tables := dynamo.Tables{Orders: "orders", Keys: "keys"}
+	schemas := dynamo.Schema(tables)
+	if len(schemas) != len(byName) {
+		t.Errorf("the adapter has %d tables, the template %d", len(schemas), len(byName))
+	}
+	for _, s := range schemas {
+		name := aws.ToString(s.TableName)
+		p, ok := byName[name]
+		if !ok {
+			t.Errorf("table %s is not in template.yaml", name)
+			continue
+		}
+		got, want := describeTemplateTable(p), describeSchema(s)
+		if !slices.Equal(got, want) {
+			t.Errorf("table %s differs:\n template: %v\n adapter:  %v", name, got, want)
+		}
+	}
+}
