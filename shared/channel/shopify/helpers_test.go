@@ -1,0 +1,41 @@
+package shopify
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"orderhub/shared/channel"
+	"orderhub/shared/order"
+	"orderhub/shared/pii"
+)
+
+var testHasher = pii.NewHasher([]byte("test-pii-key"))
+
+func newTestConnector(t testing.TB, baseURL, secret, token string) *Connector {
+	t.Helper()
+	c, err := New(channel.Shop{
+		Channel: order.Shopify, ID: "s1", BaseURL: baseURL,
+		Credentials: map[string]string{CredAccessToken: token, CredWebhookSecret: secret},
+	}, channel.Deps{Hasher: testHasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sandboxed starts a sandbox that has run for ticks×step and a connector pointed at it.
+func sandboxed(t *testing.T, cfg SandboxConfig, ticks int, step time.Duration) (*Sandbox, *Connector, *httptest.Server) {
+	t.Helper()
+	sb := NewSandbox(cfg)
+	for range ticks {
+		sb.Advance(step)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	c, err := New(sb.Shop("s1", srv.URL), channel.Deps{HTTP: srv.Client(), Hasher: testHasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, c, srv
+}
