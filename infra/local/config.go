@@ -19,6 +19,8 @@ type config struct {
 	PIIKey          []byte        // ORDERHUB_PII_KEY (hex), else generated once into DataDir/pii.key
 	ShutdownTimeout time.Duration // ORDERHUB_SHUTDOWN_TIMEOUT, default 20s
 	LogLevel        string        // ORDERHUB_LOG_LEVEL: debug, info (default), warn, error
+	ShopsFile       string        // ORDERHUB_SHOPS: the shop list (YAML); none: sandbox marketplaces
+	Sandbox         bool          // ORDERHUB_SANDBOX=off: no sandbox marketplaces when no shop is configured
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -28,6 +30,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AdminKey:        strings.TrimSpace(getenv("ORDERHUB_ADMIN_KEY")),
 		ShutdownTimeout: 20 * time.Second,
 		LogLevel:        or(getenv("ORDERHUB_LOG_LEVEL"), "info"),
+		ShopsFile:       strings.TrimSpace(getenv("ORDERHUB_SHOPS")),
+		Sandbox:         getenv("ORDERHUB_SANDBOX") != "off",
 	}
 	if v := getenv("ORDERHUB_SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -35,7 +35,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
-	a, err := wire(cfg, log)
+	a, err := wire(cfg, getenv, log)
 	if err != nil {
 		return err
 	}
@@ -70,19 +70,37 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("started", slog.String("addr", addr))
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		a.channels.run(workCtx, "http://"+addr, a.hub, a.db, log)
+	}()
+	log.Info("started", slog.String("addr", addr), slog.Int("shops", len(a.channels.registry.All())))
 	if ready != nil {
 		ready <- addr
 	}
 
 	select {
 	case err := <-served:
+		stopWork()
+		<-worked
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	// Order matters: stop background work first (a poll in flight finishes and stores its orders;
+	// sandbox pushes in flight still reach the open server), then stop serving once requests in
+	// flight are done, and close the store last (deferred).
 	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	stopWork()
+	select {
+	case <-worked:
+	case <-sctx.Done():
+		return errors.New("shutdown: background work did not finish in time")
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

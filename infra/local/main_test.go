@@ -3,14 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"orderhub/shared/channel/taobao"
 )
 
 type lockedBuffer struct {
@@ -213,5 +219,132 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		if strings.Contains(fmt.Sprint(err), "short") && name == "short key" {
 			t.Errorf("the error repeats the key: %v", err)
 		}
+	}
+}
+
+func getJSON(t *testing.T, url, key string, v any) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type shopsBody struct {
+	Shops []struct {
+		Channel string
+		ID      string
+		Running bool
+		Error   string
+		Pushes  bool
+		Poll    struct {
+			LastError  string `json:"last_error"`
+			LastOrders int    `json:"last_orders"`
+		}
+	}
+}
+
+// A fresh start with no shop configured trades on every sandbox marketplace: orders arrive from
+// all seven platforms, by pull and by push, without any set-up.
+func TestSandboxMarketplacesFeedAFreshHub(t *testing.T) {
+	t.Parallel()
+	const key = "sandbox-admin-secret-0123456789"
+	r := start(t, map[string]string{"ORDERHUB_ADDR": "127.0.0.1:0", "ORDERHUB_DATA": t.TempDir(), "ORDERHUB_ADMIN_KEY": key})
+	defer r.shutdown(t)
+	base := "http://" + r.addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var sb shopsBody
+		getJSON(t, base+"/v1/shops", key, &sb)
+		channels := map[string]bool{}
+		for _, c := range []string{"taobao", "jd", "pdd", "douyin", "shopee", "shopify", "woocommerce"} {
+			var page struct{ Orders []struct{ Channel string } }
+			getJSON(t, base+"/v1/orders?limit=1&channel="+c, key, &page)
+			if len(page.Orders) > 0 {
+				channels[c] = true
+			}
+		}
+		pushing := 0
+		for _, s := range sb.Shops {
+			if !s.Running || s.Error != "" {
+				t.Fatalf("sandbox shop %s/%s not running: %s", s.Channel, s.ID, s.Error)
+			}
+			if s.Pushes {
+				pushing++
+			}
+		}
+		if len(channels) == 7 && len(sb.Shops) == 7 && pushing == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60s: orders from %v, shops %+v", channels, sb.Shops)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// A shop with a missing credential and a shop whose credentials the platform refuses each report
+// a clear error in their status, without the secret, and do not stop the healthy shop.
+func TestBrokenShopsReportAndDoNotStopOthers(t *testing.T) {
+	t.Parallel()
+	market := taobao.NewSandbox(taobao.SandboxConfig{Seed: 9, Start: time.Now().Add(-3 * time.Hour)})
+	market.Advance(3 * time.Hour)
+	srv := httptest.NewServer(market)
+	defer srv.Close()
+	dir := t.TempDir()
+	shopsFile := filepath.Join(dir, "shops.yaml")
+	yaml := fmt.Sprintf(`shops:
+  - {channel: taobao, id: good, base_url: %[1]s, poll_interval: 10s, credentials: {app_key: "env:TB_KEY", app_secret: "env:TB_SECRET", session: "env:TB_SESSION"}}
+  - {channel: taobao, id: wrong-secret, base_url: %[1]s, poll_interval: 10s, credentials: {app_key: "env:TB_KEY", app_secret: "env:TB_BAD_SECRET", session: "env:TB_SESSION"}}
+  - {channel: jd, id: missing, credentials: {app_key: "env:JD_KEY", app_secret: "env:JD_SECRET", access_token: "env:JD_TOKEN"}}
+`, srv.URL)
+	if err := os.WriteFile(shopsFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	creds := market.Credentials()
+	const key = "shops-admin-secret-0123456789"
+	const badSecret = "definitely-not-the-secret-42"
+	r := start(t, map[string]string{"ORDERHUB_ADDR": "127.0.0.1:0", "ORDERHUB_DATA": dir, "ORDERHUB_ADMIN_KEY": key, "ORDERHUB_SHOPS": shopsFile,
+		"TB_KEY": creds["app_key"], "TB_SECRET": creds["app_secret"], "TB_SESSION": creds["session"], "TB_BAD_SECRET": badSecret})
+	defer r.shutdown(t)
+	base := "http://" + r.addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var sb shopsBody
+		getJSON(t, base+"/v1/shops", key, &sb)
+		byID := map[string]int{}
+		for i, s := range sb.Shops {
+			byID[s.ID] = i
+		}
+		good, wrong, missing := sb.Shops[byID["good"]], sb.Shops[byID["wrong-secret"]], sb.Shops[byID["missing"]]
+		if len(sb.Shops) == 3 && good.Poll.LastOrders > 0 && wrong.Poll.LastError != "" {
+			if missing.Running || !strings.Contains(missing.Error, "JD_SECRET") {
+				t.Fatalf("missing credential: %+v", missing)
+			}
+			if good.Poll.LastError != "" || !good.Running {
+				t.Fatalf("healthy shop: %+v", good)
+			}
+			raw, _ := json.Marshal(sb)
+			if strings.Contains(string(raw), badSecret) || strings.Contains(string(raw), creds["app_secret"]) {
+				t.Fatalf("a secret reached the status: %s", raw)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s: %+v", sb.Shops)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if strings.Contains(r.logs.String(), badSecret) || strings.Contains(r.logs.String(), creds["app_secret"]) {
+		t.Fatal("a secret was logged")
 	}
 }

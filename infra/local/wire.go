@@ -10,26 +10,50 @@ import (
 
 	"orderhub/shared/api"
 	"orderhub/shared/auth"
+	"orderhub/shared/channel/shops"
+	"orderhub/shared/channel/webhook"
 	"orderhub/shared/hub"
+	"orderhub/shared/order"
 	"orderhub/shared/pii"
 	"orderhub/shared/store/sqlite"
 )
 
-// app is the embedded runtime's application: the hub over its local adapters.
+// app is the embedded runtime's application: the hub over its local adapters, its shops, and the
+// background work (polling, sandbox trading) that runs beside the HTTP server.
 type app struct {
-	hub     *hub.Hub
-	handler http.Handler
-	close   func() error
+	hub      *hub.Hub
+	handler  http.Handler
+	db       *sqlite.Store
+	channels *channels
 }
 
 // wire is the embedded runtime's one wiring function: every local adapter is built here.
-func wire(cfg config, log *slog.Logger) (*app, error) {
+func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error) {
 	db, err := sqlite.Open(filepath.Join(cfg.DataDir, "orderhub.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log}
-	return &app{hub: h, handler: api.New(h, log), close: db.Close}, nil
+	ch, err := buildChannels(cfg, getenv, h)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	receiver := &webhook.Receiver{Shops: ch.registry, Deliveries: db, Log: log,
+		Ingest: func(ctx context.Context, o order.Order, actor string) error {
+			_, _, err := h.Ingest(ctx, o, actor)
+			return err
+		}}
+	handler := api.New(h, log, api.WithWebhooks(receiver), api.WithShops(func(ctx context.Context) ([]shops.Status, error) {
+		return ch.registry.Status(ctx, db)
+	}))
+	return &app{hub: h, handler: handler, db: db, channels: ch}, nil
+}
+
+// close releases what wire built; the background work must have stopped.
+func (a *app) close() error {
+	a.channels.close()
+	return a.db.Close()
 }
 
 // bootstrapAdmin makes sure someone can sign in: it accepts ORDERHUB_ADMIN_KEY when set, and

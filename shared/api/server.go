@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"orderhub/shared/auth"
+	"orderhub/shared/channel/shops"
+	"orderhub/shared/fault"
 	"orderhub/shared/hub"
 	"orderhub/shared/store"
 )
@@ -33,18 +35,34 @@ func (rt Route) Public() bool { return rt.Roles == nil }
 
 // Server is the ops API.
 type Server struct {
-	hub    *hub.Hub
-	authn  auth.Authenticator
-	log    *slog.Logger
-	routes []Route
-	mux    *http.ServeMux
+	hub      *hub.Hub
+	authn    auth.Authenticator
+	log      *slog.Logger
+	routes   []Route
+	mux      *http.ServeMux
+	webhooks http.Handler
+	shops    func(context.Context) ([]shops.Status, error)
+}
+
+// Option configures the server.
+type Option func(*Server)
+
+// WithWebhooks serves platform pushes at POST /webhooks/{platform}/{shop} with h.
+func WithWebhooks(h http.Handler) Option { return func(s *Server) { s.webhooks = h } }
+
+// WithShops lists the shops and their status at GET /v1/shops.
+func WithShops(list func(context.Context) ([]shops.Status, error)) Option {
+	return func(s *Server) { s.shops = list }
 }
 
 var everyone = auth.Roles()
 
 // New builds the ops API over the hub.
-func New(h *hub.Hub, log *slog.Logger) *Server {
+func New(h *hub.Hub, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{hub: h, authn: auth.Authenticator{Keys: h.Keys}, log: log, mux: http.NewServeMux()}
+	for _, opt := range opts {
+		opt(s)
+	}
 	s.routes = []Route{
 		{"GET", "/healthz", nil, "Liveness check", s.health},
 		{"GET", "/v1/openapi.json", nil, "This API's OpenAPI 3 document", s.openAPI},
@@ -55,6 +73,9 @@ func New(h *hub.Hub, log *slog.Logger) *Server {
 		{"POST", "/v1/orders/{id}/hold", []auth.Role{auth.CS, auth.Warehouse, auth.Supervisor}, "Hold an order with a reason", s.holdOrder},
 		{"POST", "/v1/orders/{id}/release", []auth.Role{auth.CS, auth.Supervisor}, "Release an order's hold with a reason", s.releaseOrder},
 		{"GET", "/v1/stats", everyone, "Order counts per status and stage", s.stats},
+		{"GET", "/v1/shops", []auth.Role{auth.CS, auth.Supervisor}, "Configured shops, whether they run, and where pulling stands", s.listShops},
+		// Public: a platform authenticates a push by its signature, which the receiver checks first.
+		{"POST", "/webhooks/{platform}/{shop}", nil, "Receive a platform's signed push", s.webhook},
 		{"GET", "/v1/keys", []auth.Role{auth.Admin}, "List API keys (never their secrets)", s.listKeys},
 		{"POST", "/v1/keys", []auth.Role{auth.Admin}, "Create an API key; its secret is shown once", s.createKey},
 		{"DELETE", "/v1/keys/{id}", []auth.Role{auth.Admin}, "Revoke an API key", s.revokeKey},
@@ -177,6 +198,28 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, _ auth.Principal
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+var errNoShops = fault.New(fault.NotFound, "unknown_shop", "no shop receives pushes at this address")
+
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	if s.webhooks == nil {
+		return errNoShops
+	}
+	s.webhooks.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) listShops(w http.ResponseWriter, r *http.Request, _ auth.Principal) error {
+	list := []shops.Status{}
+	if s.shops != nil {
+		var err error
+		if list, err = s.shops(r.Context()); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"shops": list})
 	return nil
 }
 

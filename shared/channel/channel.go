@@ -6,6 +6,7 @@ package channel
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -95,4 +96,24 @@ type RateLimitedError struct {
 
 func (e *RateLimitedError) Error() string {
 	return "rate limited by the platform (" + e.Detail + "), retry after " + e.RetryAfter.String()
+}
+
+// Describe returns a line about a connector error that is safe for logs and for staff: the fault's
+// code and message (connectors keep secrets and personal data out of them) or a generic line. A raw
+// error is never shown, because an *url.Error carries the request URL, and some platforms (Shopee)
+// put the access token in the query string.
+func Describe(err error) string {
+	var limited *RateLimitedError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &limited):
+		return limited.Error()
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return "interrupted"
+	}
+	if e, ok := fault.As(err); ok {
+		return e.Code + ": " + e.Message
+	}
+	return "unexpected error (the platform could not be reached, or answered in a way the hub does not know; details are withheld as they may carry credentials)"
 }

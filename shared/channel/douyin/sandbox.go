@@ -299,7 +299,7 @@ func (s *Sandbox) searchList(paramJSON string) (int, envelope) {
 	if start <= 0 || end <= 0 || start >= end {
 		return http.StatusOK, errParam("a time pair is required and start must be before end")
 	}
-	if s.Faults.PageFails(page) {
+	if s.Faults.PageFails(page + 1) { // Douyin counts pages from 0; faults count from 1
 		return http.StatusInternalServerError, errService
 	}
 	field := func(o *shopOrder) flexInt { return o.CreateTime }

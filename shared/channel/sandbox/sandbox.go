@@ -142,7 +142,8 @@ type Faults struct {
 	dropPushPct float64
 }
 
-// FailPage makes the next `times` requests for page n fail with a server error.
+// FailPage makes the next `times` requests for page n fail with a server error. Pages count from 1
+// (the first page a listing returns), whatever the platform's own numbering.
 func (f *Faults) FailPage(n, times int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

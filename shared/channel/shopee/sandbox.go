@@ -276,7 +276,7 @@ func (s *Sandbox) orderList(q url.Values) (any, *apiError) {
 		}
 		offset = n
 	}
-	if s.Faults.PageFails(offset / size) {
+	if s.Faults.PageFails(offset/size + 1) { // faults count pages from 1
 		return nil, &errServer
 	}
 	at := func(o *orderDetail) int64 { return int64(o.CreateTime) }

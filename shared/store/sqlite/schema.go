@@ -68,6 +68,19 @@ CREATE TABLE api_keys (
 	doc        TEXT    NOT NULL
 );
 `},
+	{name: "channel_state", sql: `
+-- Where each shop's incremental pull stands, and its last error (its status for staff).
+CREATE TABLE poll_state (
+	shop TEXT NOT NULL PRIMARY KEY, -- channel/shop id
+	doc  TEXT NOT NULL
+);
+-- Processed push delivery ids, so that a redelivered push is acknowledged and not redone.
+CREATE TABLE push_deliveries (
+	key        TEXT    NOT NULL PRIMARY KEY,
+	expires_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX push_deliveries_expiry ON push_deliveries (expires_ns);
+`},
 }
 
 // migrate applies the steps the database has not seen yet.
