@@ -65,7 +65,7 @@ func buildChannels(cfg config, getenv func(string) string, h *hub.Hub) (*channel
 		c.markets = append(c.markets, m)
 		sb.Advance(sandboxHistory)
 		shop := sb.Shop(m.shopID, "http://"+ln.Addr().String())
-		running = append(running, &shops.Shop{Shop: shop, PollInterval: 15 * time.Second, Now: sb.Now, Sandbox: true})
+		running = append(running, &shops.Shop{Shop: shop, PollInterval: 15 * time.Second, Now: sb.Now, Lookback: sandboxHistory + time.Hour, Sandbox: true})
 	}
 	c.registry = shops.NewRegistry(running, deps)
 	return c, nil

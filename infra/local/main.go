@@ -89,7 +89,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// Order matters: stop background work first (a poll in flight finishes and stores its orders;
+	// Order matters: stop background work first (a poll is cut short without loss, see poll.RunOnce;
 	// sandbox pushes in flight still reach the open server), then stop serving once requests in
 	// flight are done, and close the store last (deferred).
 	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))

@@ -94,7 +94,9 @@ func Key(s channel.Shop) string { return string(s.Channel) + "/" + s.ID }
 
 // RunOnce pulls from the watermark up to now − Lag, window by window, and advances the watermark
 // after each complete window. On an error the watermark stays at the last complete window, the
-// error is recorded in the shop's state, and the next run repeats from there.
+// error is recorded in the shop's state, and the next run repeats from there. Cancelling ctx
+// (shutdown) stops the run at once and loses nothing for the same reason; it is not recorded as
+// the shop's error.
 func (p *Poller) RunOnce(ctx context.Context) (Result, error) {
 	p.defaults()
 	key := Key(p.Shop)
@@ -120,6 +122,9 @@ func (p *Poller) RunOnce(ctx context.Context) (Result, error) {
 		n, err := p.pullWindow(ctx, w)
 		res.Orders += n
 		st.LastOrders += n
+		if err != nil && ctx.Err() != nil {
+			return res, ctx.Err()
+		}
 		if err != nil {
 			st.LastError = channel.Describe(err)
 			if perr := p.States.PutPollState(ctx, st); perr != nil {

@@ -154,3 +154,35 @@ func TestRateLimitsAreWaitedOutOrEndTheRun(t *testing.T) {
 		t.Fatalf("state: %+v", st)
 	}
 }
+
+// Shutdown cancels a run: it stops, records no error, and the next run repeats from the watermark.
+func TestCancelledRunLosesNothingAndRecordsNoError(t *testing.T) {
+	t.Parallel()
+	_, rec, p, db, _ := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	inner := p.Ingest
+	p.Ingest = func(c context.Context, o order.Order) error {
+		calls++
+		if calls == 3 {
+			cancel() // shutdown in the middle of a window
+		}
+		return inner(c, o)
+	}
+	if _, err := p.RunOnce(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	cut := rec.windows[len(rec.windows)-1] // the window the cancellation interrupted
+	st, _ := db.PollState(context.Background(), "pdd/p1")
+	if st.LastError != "" || !st.Watermark.Before(cut.To) {
+		t.Fatalf("after a cancelled window %v–%v: %+v", cut.From, cut.To, st)
+	}
+	rec.windows = nil
+	p.Ingest = inner
+	if _, err := p.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !rec.windows[0].From.Equal(cut.From) {
+		t.Fatalf("the cut window was not repeated: %v then %v", cut.From, rec.windows[0].From)
+	}
+}

@@ -22,6 +22,7 @@ type Shop struct {
 	Err          string            // why it could not start: client-safe, never a credential
 	PollInterval time.Duration
 	Now          func() time.Time // the platform's clock (a sandbox's own clock in sandbox mode)
+	Lookback     time.Duration    // how far a first poll reaches back (default: the poller's)
 	Sandbox      bool
 }
 
@@ -110,13 +111,17 @@ func (r *Registry) RunPollers(ctx context.Context, states poll.States, ingest fu
 			log.Warn("shop not started", slog.String("shop", poll.Key(s.Shop)), slog.String("error", s.Err))
 			continue
 		}
-		p := &poll.Poller{Shop: s.Shop, Conn: s.Conn, States: states, Ingest: ingest, Now: s.Now}
+		p := &poll.Poller{Shop: s.Shop, Conn: s.Conn, States: states, Ingest: ingest, Now: s.Now, Lookback: s.Lookback}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				// A poll in flight finishes even when shutdown starts: its orders are stored, not lost.
-				res, err := p.RunOnce(context.WithoutCancel(ctx))
+				// Shutdown may cut a poll short: the watermark only ever moves past complete windows,
+				// so the next start repeats the cut window and nothing is lost.
+				res, err := p.RunOnce(ctx)
+				if ctx.Err() != nil {
+					return
+				}
 				if err != nil {
 					log.Warn("poll failed", slog.String("shop", poll.Key(s.Shop)), slog.String("error", channel.Describe(err)))
 				} else if res.Orders > 0 {
