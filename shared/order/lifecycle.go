@@ -1,6 +1,7 @@
 package order
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,8 @@ func (o *Order) Hold(h Hold) error {
 }
 
 // Release removes the hold with code (or every hold when code is empty). When no hold remains the
-// order goes back to paid, where routing picks it up again.
+// order goes back to paid, where routing picks it up again. The released codes are waived: a
+// person decided, so the rule that held the order must not hold it again for the same reason.
 func (o *Order) Release(code, by, note string, at time.Time) error {
 	if strings.TrimSpace(note) == "" {
 		return fault.With(ErrReasonRequired, "release needs a reason")
@@ -78,6 +80,11 @@ func (o *Order) Release(code, by, note string, at time.Time) error {
 		return fault.With(ErrNotHeld, "no hold %q", code)
 	}
 	o.Holds = kept
+	for _, c := range removed {
+		if !slices.Contains(o.Waived, c) {
+			o.Waived = append(o.Waived, c)
+		}
+	}
 	ev := Event{At: at, Actor: by, Kind: "release", From: Held, To: Held, Reason: strings.Join(removed, ",") + noteSuffix(note)}
 	if len(kept) == 0 {
 		ev.To = Paid
@@ -122,7 +129,7 @@ func Merge(stored *Order, incoming Order, actor string, now time.Time) (Order, M
 		o := incoming
 		o.ID = NewID(o.CreatedAt) // the hub names its orders; an incoming id is never trusted
 		o.Rev, o.UpdatedAt, o.Timeline = 0, now, nil
-		o.Holds, o.Tags, o.Shipments = nil, nil, nil
+		o.Holds, o.Tags, o.Shipments, o.Waived = nil, nil, nil, nil
 		o.Warehouse, o.Supplier = "", ""
 		o.Timeline = []Event{{At: now, Actor: actor, Kind: "ingested", To: o.Status, Reason: "version " + o.Version.UTC().Format(time.RFC3339Nano)}}
 		return o, Created, nil

@@ -68,8 +68,10 @@ type Order struct {
 	Lines    []Line   `json:"lines"`
 	Amounts  Amounts  `json:"amounts"`
 
-	Tags      []string   `json:"tags,omitempty"`
-	Holds     []Hold     `json:"holds,omitempty"`
+	Tags  []string `json:"tags,omitempty"`
+	Holds []Hold   `json:"holds,omitempty"`
+	// Waived lists hold codes a person released: rules do not hold the order for them again.
+	Waived    []string   `json:"waived,omitempty"`
 	Warehouse string     `json:"warehouse,omitempty"`
 	Supplier  string     `json:"supplier,omitempty"` // dropship supplier, when the order is routed to one
 	Shipments []Shipment `json:"shipments,omitempty"`

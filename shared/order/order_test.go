@@ -135,6 +135,9 @@ func TestHoldAndRelease(t *testing.T) {
 	if o.Status != Paid || len(o.Holds) != 0 {
 		t.Fatalf("after the last release: %s %v", o.Status, o.Holds)
 	}
+	if len(o.Waived) != 2 || o.Waived[0] != "manual" || o.Waived[1] != "risk_phone" {
+		t.Fatalf("released codes are not waived: %v", o.Waived)
+	}
 	if err := o.Release("", "key:sup", "again", t0); !errors.Is(err, ErrNotHeld) || fault.KindOf(err) != fault.Conflict {
 		t.Fatalf("release of a paid order: %v", err)
 	}
