@@ -81,6 +81,87 @@ CREATE TABLE push_deliveries (
 ) WITHOUT ROWID;
 CREATE INDEX push_deliveries_expiry ON push_deliveries (expires_ns);
 `},
+	{name: "queues", sql: `
+-- The embedded runtime's durable queues (the queue port; SQS on AWS). A queue's dead-letter
+-- queue is its rows in state 'dead'.
+CREATE TABLE queues (
+	name         TEXT    NOT NULL PRIMARY KEY,
+	max_attempts INTEGER NOT NULL -- deliveries before a message dies
+) WITHOUT ROWID;
+CREATE TABLE queue_messages (
+	seq        INTEGER PRIMARY KEY, -- send order
+	queue      TEXT    NOT NULL,
+	id         TEXT    NOT NULL UNIQUE, -- ULID
+	body       BLOB    NOT NULL,
+	msg_key    TEXT    NOT NULL DEFAULT '', -- the sender's idempotency key
+	state      TEXT    NOT NULL CHECK (state IN ('ready', 'inflight', 'dead')),
+	attempt    INTEGER NOT NULL DEFAULT 0, -- deliveries so far
+	visible_ns INTEGER NOT NULL, -- ready, inflight: receivable from then on
+	receipt    TEXT    NOT NULL DEFAULT '', -- the current delivery's receipt: "<id>.<random hex>"
+	last_error TEXT    NOT NULL DEFAULT '',
+	sent_ns    INTEGER NOT NULL,
+	dead_ns    INTEGER NOT NULL DEFAULT 0
+);
+-- Receive: a queue's live messages in the order they become visible.
+CREATE INDEX queue_messages_visible ON queue_messages (queue, visible_ns) WHERE state <> 'dead';
+-- DeadLetters: a queue's dead letters in send order.
+CREATE INDEX queue_messages_dead ON queue_messages (queue, seq) WHERE state = 'dead';
+`},
+	{name: "stock", sql: `
+-- Stock per SKU and warehouse (the stock port; one row per item: SQLite serialises writes, so a
+-- hot SKU needs no shards here; shards only records SetShards for the DynamoDB adapter).
+-- reserved <= on_hand - safety is kept by every reservation; a count may break it (a shortfall,
+-- flagged in the audit), so it is not a CHECK.
+CREATE TABLE stock_items (
+	sku        TEXT    NOT NULL,
+	warehouse  TEXT    NOT NULL,
+	on_hand    INTEGER NOT NULL,
+	reserved   INTEGER NOT NULL CHECK (reserved >= 0),
+	safety     INTEGER NOT NULL CHECK (safety >= 0),
+	shards     INTEGER NOT NULL CHECK (shards >= 1),
+	updated_ns INTEGER NOT NULL,
+	PRIMARY KEY (sku, warehouse)
+) WITHOUT ROWID;
+CREATE INDEX stock_items_warehouse ON stock_items (warehouse, sku);
+
+-- One reservation record per order; its lines are the needs (quantities per SKU).
+CREATE TABLE stock_reservations (
+	order_id   TEXT    NOT NULL PRIMARY KEY,
+	warehouse  TEXT    NOT NULL,
+	key        TEXT    NOT NULL, -- the attempt's idempotency key
+	state      TEXT    NOT NULL CHECK (state IN ('reserved', 'presale', 'released', 'consumed')),
+	reason     TEXT    NOT NULL DEFAULT '',
+	created_ns INTEGER NOT NULL,
+	updated_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stock_reservation_lines (
+	order_id TEXT    NOT NULL REFERENCES stock_reservations (order_id) ON DELETE CASCADE,
+	sku      TEXT    NOT NULL,
+	quantity INTEGER NOT NULL CHECK (quantity > 0),
+	PRIMARY KEY (order_id, sku)
+) WITHOUT ROWID;
+
+-- The presale pool: the lines of presale records, per SKU, oldest first.
+CREATE TABLE stock_waitlist (
+	sku       TEXT    NOT NULL,
+	since_ns  INTEGER NOT NULL,
+	order_id  TEXT    NOT NULL,
+	warehouse TEXT    NOT NULL,
+	quantity  INTEGER NOT NULL,
+	PRIMARY KEY (sku, since_ns, order_id)
+) WITHOUT ROWID;
+CREATE INDEX stock_waitlist_order ON stock_waitlist (order_id);
+
+-- Audit of administrative stock changes (counts, adjustments, safety stock, shards): append-only.
+CREATE TABLE stock_audit (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	sku       TEXT    NOT NULL,
+	warehouse TEXT    NOT NULL,
+	at_ns     INTEGER NOT NULL,
+	doc       TEXT    NOT NULL -- the record as JSON
+);
+CREATE INDEX stock_audit_sku ON stock_audit (sku, id);
+`},
 }
 
 // migrate applies the steps the database has not seen yet.
