@@ -38,6 +38,9 @@ bin/%/bootstrap: FORCE
 build-ApiFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
 
+build-PollerFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/poller
+
 ## lint: the SAM template
 lint:
 	cfn-lint template.yaml

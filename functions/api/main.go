@@ -1,5 +1,5 @@
 // Command api is the ops API Lambda: API Gateway HTTP API (payload 2.0) → the same http.Handler
-// the embedded runtime serves.
+// the embedded runtime serves, platform pushes at /webhooks/{platform}/{shop} included.
 package main
 
 import (
@@ -11,7 +11,6 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"orderhub/infra/awsapp"
-	"orderhub/shared/api"
 )
 
 func main() {
@@ -20,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "api: init:", err) // Lambda reports the failed init; nothing to serve
 		os.Exit(1)
 	}
-	lambda.Start(httpadapter.NewV2(api.New(app.Hub, app.Log)).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(app.API()).ProxyWithContext)
 }

@@ -1,5 +1,6 @@
 // Package awsapp is the AWS runtime's one wiring function: it builds the hub over the DynamoDB
-// adapters from the environment that template.yaml sets. Every Lambda main calls Wire.
+// adapters, and the seller's shops from the SSM shop list and Secrets Manager, from the environment
+// that template.yaml sets. Every Lambda main calls Wire.
 package awsapp
 
 import (
@@ -7,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -14,25 +16,60 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 
+	"orderhub/shared/api"
 	"orderhub/shared/auth"
+	"orderhub/shared/channel"
+	"orderhub/shared/channel/shops"
+	"orderhub/shared/channel/webhook"
+	"orderhub/shared/fault"
 	"orderhub/shared/hub"
+	"orderhub/shared/order"
 	"orderhub/shared/pii"
 	"orderhub/shared/store/dynamo"
 )
 
 // Environment variables Wire reads; template.yaml sets each of them (a test checks it).
 const (
-	EnvOrdersTable    = "ORDERHUB_ORDERS_TABLE"
-	EnvKeysTable      = "ORDERHUB_KEYS_TABLE"
-	EnvPIISecret      = "ORDERHUB_PII_SECRET_ARN"   // Secrets Manager secret: the key of phone/address hashes
-	EnvAdminKeySecret = "ORDERHUB_ADMIN_SECRET_ARN" // Secrets Manager secret: the first admin API key
+	EnvOrdersTable = "ORDERHUB_ORDERS_TABLE"
+	EnvKeysTable   = "ORDERHUB_KEYS_TABLE"
+	EnvPIISecret   = "ORDERHUB_PII_SECRET_ARN" // Secrets Manager secret: the key of phone/address hashes
+	// EnvAdminKeySecret names the Secrets Manager secret of the first admin API key, which Wire
+	// makes sure exists. Only the function serving the ops API sets it: the others (the poller)
+	// then need no access to the keys table or to that secret.
+	EnvAdminKeySecret = "ORDERHUB_ADMIN_SECRET_ARN"
+	EnvChannelTable   = "ORDERHUB_CHANNEL_TABLE" // poll states and push delivery ids
+	// EnvShopsParameter names the SSM parameter holding the shop list (shops.yaml). A parameter
+	// that does not exist means no shops yet; credential references in it are env:NAME (this
+	// function's environment) or secret:NAME[#key] (Secrets Manager), resolved once, at cold start.
+	EnvShopsParameter = "ORDERHUB_SHOPS_PARAMETER"
 )
 
 // App is what a Lambda handler needs.
 type App struct {
 	Hub *hub.Hub
 	Log *slog.Logger
+	// Store is the hub's DynamoDB store; it also keeps the shops' poll states and push delivery ids.
+	Store *dynamo.Store
+	// Shops are the seller's shops from the SSM shop list, credentials resolved at cold start. A
+	// shop whose credentials cannot be read is kept with its error (Status shows it); the others run.
+	Shops *shops.Registry
+}
+
+// API is the ops API as the API function serves it: the same handler as the embedded runtime,
+// with the platforms' pushes at POST /webhooks/{platform}/{shop} and the shops at GET /v1/shops.
+func (a *App) API() http.Handler {
+	receiver := &webhook.Receiver{Shops: a.Shops, Deliveries: a.Store, Log: a.Log,
+		Ingest: func(ctx context.Context, o order.Order, actor string) error {
+			_, _, err := a.Hub.Ingest(ctx, o, actor)
+			return err
+		}}
+	return api.New(a.Hub, a.Log, api.WithWebhooks(receiver), api.WithShops(func(ctx context.Context) ([]shops.Status, error) {
+		return a.Shops.Status(ctx, a.Store)
+	}))
 }
 
 // Wire builds the application. getenv is os.Getenv in Lambda; tests pass their own. The AWS SDK
@@ -57,7 +94,12 @@ func Wire(ctx context.Context, getenv func(string) string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	adminSecret, err := need(EnvAdminKeySecret)
+	adminSecret := getenv(EnvAdminKeySecret) // optional: see its comment
+	channelTable, err := need(EnvChannelTable)
+	if err != nil {
+		return nil, err
+	}
+	shopsParameter, err := need(EnvShopsParameter)
 	if err != nil {
 		return nil, err
 	}
@@ -73,17 +115,68 @@ func Wire(ctx context.Context, getenv func(string) string) (*App, error) {
 	if len(piiKey) < 16 {
 		return nil, errors.New("awsapp: the PII hashing secret must be at least 16 characters")
 	}
-	db := dynamo.New(dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: ordersTable, Keys: keysTable})
+	db := dynamo.New(dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: ordersTable, Keys: keysTable, Channel: channelTable})
 	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher([]byte(piiKey)), Now: time.Now, Log: log}
 
-	adminKey, err := secret(ctx, secrets, adminSecret)
+	if adminSecret != "" {
+		adminKey, err := secret(ctx, secrets, adminSecret)
+		if err != nil {
+			return nil, err
+		}
+		if err := auth.EnsureKey(ctx, db, adminKey, "admin (Secrets Manager)", auth.Admin, time.Now().UTC()); err != nil {
+			return nil, fmt.Errorf("awsapp: admin key: %w", err)
+		}
+	}
+
+	configs, err := shopList(ctx, ssm.NewFromConfig(cfg), shopsParameter)
 	if err != nil {
 		return nil, err
 	}
-	if err := auth.EnsureKey(ctx, db, adminKey, "admin (Secrets Manager)", auth.Admin, time.Now().UTC()); err != nil {
-		return nil, fmt.Errorf("awsapp: admin key: %w", err)
+	resolve := shops.Resolver(getenv, func(name string) (string, error) { return shopSecret(ctx, secrets, name) })
+	deps := channel.Deps{HTTP: &http.Client{Timeout: 30 * time.Second}, Hasher: h.Hasher}
+	registry := shops.NewRegistry(shops.FromConfigWith(configs, resolve), deps)
+	for _, s := range registry.All() {
+		if s.Err != "" {
+			log.Warn("shop not started", slog.String("shop", string(s.Shop.Channel)+"/"+s.Shop.ID), slog.String("error", s.Err))
+		}
 	}
-	return &App{Hub: h, Log: log}, nil
+	return &App{Hub: h, Log: log, Store: db, Shops: registry}, nil
+}
+
+// shopList reads and checks the shop list from the SSM parameter name. A parameter that does not
+// exist is an empty list, so that a fresh deployment serves the ops API before any shop is added.
+func shopList(ctx context.Context, client *ssm.Client, name string) ([]shops.Config, error) {
+	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	var missing *ssmtypes.ParameterNotFound
+	if errors.As(err, &missing) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("awsapp: read the shop list %s: %w", name, err)
+	}
+	configs, err := shops.Parse([]byte(aws.ToString(out.Parameter.Value)))
+	if err != nil {
+		return nil, fmt.Errorf("awsapp: the shop list %s: %w", name, err)
+	}
+	return configs, nil
+}
+
+// shopSecret reads a shop's secret for a secret:NAME reference. Errors name the secret and the
+// service's error code, never a value.
+func shopSecret(ctx context.Context, sm *secretsmanager.Client, name string) (string, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	if err != nil {
+		reason := "the secret store could not be reached"
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) {
+			reason = apiErr.ErrorCode()
+		}
+		return "", fault.With(shops.ErrCredential, "secret %s: %s", name, reason)
+	}
+	if out.SecretString == nil {
+		return "", fault.With(shops.ErrCredential, "secret %s holds binary data, not a string", name)
+	}
+	return *out.SecretString, nil
 }
 
 // secret reads a Secrets Manager secret's string. Its value is never logged or put in an error.

@@ -3,83 +3,34 @@ package awsapp_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"orderhub/infra/awsapp"
-	"orderhub/shared/api"
-	"orderhub/shared/store/dynamo"
+	"orderhub/infra/awsapp/awsapptest"
 )
 
-// emulators returns the DynamoDB Local and moto endpoints, or skips loudly (fails when
-// ORDERHUB_REQUIRE_EMULATORS=1, as in make test).
-func emulators(t *testing.T) (ddb, moto string) {
-	t.Helper()
-	ddb, moto = os.Getenv("ORDERHUB_DYNAMODB_ENDPOINT"), os.Getenv("ORDERHUB_MOTO_ENDPOINT")
-	if ddb == "" || moto == "" {
-		msg := "!!! AWS WIRING NOT TESTED: DynamoDB Local and moto are not running (ORDERHUB_DYNAMODB_ENDPOINT / ORDERHUB_MOTO_ENDPOINT unset): run make test"
-		if os.Getenv("ORDERHUB_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return ddb, moto
-}
-
 func TestWireServesTheAPIOnTheEmulators(t *testing.T) {
-	ddb, moto := emulators(t)
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb)
-	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
+	env := awsapptest.Start(t) // no shop list yet: a fresh deployment
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	adminKey := env.AdminKey
+	app, err := awsapp.Wire(ctx, env.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
-	tables := dynamo.Tables{Orders: "wire-orders-" + suffix, Keys: "wire-keys-" + suffix}
-	db := dynamo.New(dynamodb.NewFromConfig(cfg), tables)
-	if err := db.CreateTables(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.DeleteTables(context.Background()) })
-	sm := secretsmanager.NewFromConfig(cfg)
-	put := func(name, value string) string {
-		out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name + suffix), SecretString: aws.String(value)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.ARN)
-	}
-	const adminKey = "AdminKeyFromSecretsManager0123456789abcdef"
-	env := map[string]string{
-		awsapp.EnvOrdersTable:    tables.Orders,
-		awsapp.EnvKeysTable:      tables.Keys,
-		awsapp.EnvPIISecret:      put("pii-", "pii-hash-key-from-secrets-manager-0123456789"),
-		awsapp.EnvAdminKeySecret: put("admin-", adminKey),
-	}
-	app, err := awsapp.Wire(ctx, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
+	if n := len(app.Shops.All()); n != 0 {
+		t.Fatalf("%d shops without a shop list", n)
 	}
 	// A second cold start finds the admin key already there.
-	if _, err := awsapp.Wire(ctx, func(k string) string { return env[k] }); err != nil {
+	if _, err := awsapp.Wire(ctx, env.Getenv); err != nil {
 		t.Fatalf("second cold start: %v", err)
 	}
-	proxy := httpadapter.NewV2(api.New(app.Hub, app.Log)).ProxyWithContext
+	proxy := httpadapter.NewV2(app.API()).ProxyWithContext
 	send := func(file string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		raw, err := os.ReadFile(filepath.Join(root, "events/api", file))
@@ -115,11 +66,57 @@ func TestWireServesTheAPIOnTheEmulators(t *testing.T) {
 	}
 
 	short := map[string]string{}
-	for k, v := range env {
+	for k, v := range env.Vars {
 		short[k] = v
 	}
-	short[awsapp.EnvPIISecret] = put("short-", "tooshort")
+	short[awsapp.EnvPIISecret] = env.PutSecret(t, "short", "tooshort")
 	if _, err := awsapp.Wire(ctx, func(k string) string { return short[k] }); err == nil || strings.Contains(err.Error(), "tooshort") {
 		t.Fatalf("a short PII secret: %v", err)
+	}
+
+	// A function that serves no ops API (the poller) sets no admin secret: Wire then leaves the
+	// keys table alone, which is what lets template.yaml give such functions no access to it.
+	noAdmin := map[string]string{}
+	for k, v := range env.Vars {
+		noAdmin[k] = v
+	}
+	delete(noAdmin, awsapp.EnvAdminKeySecret)
+	noAdmin[awsapp.EnvKeysTable] = "no-such-table"
+	if _, err := awsapp.Wire(ctx, func(k string) string { return noAdmin[k] }); err != nil {
+		t.Fatalf("without an admin secret: %v", err)
+	}
+	// Credentials from Secrets Manager: a plain secret, a key of a JSON secret, and env:NAME.
+	env.PutSecret(t, "shops/tmall-key", "12345678")
+	env.PutSecret(t, "shops/tmall", `{"app_secret":"app-secret-from-secrets-manager","sign_method":"hmac-sha256"}`)
+	env.PutShops(t, "shops:\n  - channel: taobao\n    id: tmall\n    base_url: https://eco.taobao.com/router/rest\n    credentials:\n"+
+		"      app_key: secret:"+env.SecretName("shops/tmall-key")+"\n"+
+		"      app_secret: secret:"+env.SecretName("shops/tmall")+"#app_secret\n"+
+		"      sign_method: secret:"+env.SecretName("shops/tmall")+"#sign_method\n"+
+		"      session: env:TMALL_SESSION\n")
+	withSession := func(k string) string {
+		if k == "TMALL_SESSION" {
+			return "session-from-the-environment"
+		}
+		return env.Getenv(k)
+	}
+	app, err = awsapp.Wire(ctx, withSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := app.Shops.All()
+	if len(all) != 1 || all[0].Conn == nil || all[0].Err != "" {
+		t.Fatalf("shop from SSM and Secrets Manager: %d shops, first %q", len(all), all[0].Err)
+	}
+	want := map[string]string{"app_key": "12345678", "app_secret": "app-secret-from-secrets-manager", "sign_method": "hmac-sha256", "session": "session-from-the-environment"}
+	for k, v := range want {
+		if all[0].Shop.Credentials[k] != v {
+			t.Errorf("credential %s not resolved", k)
+		}
+	}
+
+	// A shop list that does not parse fails the cold start loudly, naming the problem.
+	env.PutShops(t, "shops:\n  - {channel: ebay, id: x}\n")
+	if _, err := awsapp.Wire(ctx, env.Getenv); err == nil || !strings.Contains(err.Error(), "ebay") {
+		t.Fatalf("a bad shop list: %v", err)
 	}
 }

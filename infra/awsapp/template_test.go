@@ -58,31 +58,66 @@ type function struct {
 	Environment   struct {
 		Variables map[string]yaml.Node `yaml:"Variables"`
 	} `yaml:"Environment"`
+	Events map[string]struct {
+		Type string `yaml:"Type"`
+	} `yaml:"Events"`
 }
 
-// readers says which environment variables each function's wiring reads: every function in
-// functions/ wires through awsapp.Wire, so they all read what Wire reads.
-func wireReads(t *testing.T) []string {
+// wireReads says which environment variables each function's wiring reads: every function in
+// functions/ wires through awsapp.Wire, so they all read what Wire reads. Of those, required are
+// the ones Wire refuses to run without; the others are optional, and each optional one is tied to
+// the functions that need it in optionalFor.
+func wireReads(t *testing.T) (required, optional []string) {
 	t.Helper()
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	getenv := func(k string) string {
-		mu.Lock()
-		defer mu.Unlock()
-		seen[k] = true
-		return "x"
+	read := func(unset string) (map[string]bool, error) {
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		getenv := func(k string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[k] = true
+			if k == unset {
+				return ""
+			}
+			return "x"
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Wire reads its whole environment before its first AWS call, which then fails at once
+		_, err := awsapp.Wire(ctx, getenv)
+		if err == nil {
+			t.Fatal("Wire succeeded with a cancelled context")
+		}
+		return seen, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // Wire reads its whole environment before its first AWS call, which then fails at once
-	if _, err := awsapp.Wire(ctx, getenv); err == nil {
-		t.Fatal("Wire succeeded with a cancelled context")
+	all, _ := read("")
+	for k := range all {
+		if _, err := read(k); strings.Contains(err.Error(), k+" is not set") {
+			required = append(required, k)
+		} else {
+			optional = append(optional, k)
+		}
 	}
-	var names []string
-	for k := range seen {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	sort.Strings(required)
+	sort.Strings(optional)
+	return required, optional
+}
+
+// optionalFor says which functions must set each optional variable, by a property of the
+// function in the template. A new optional variable fails the test until it is added here.
+var optionalFor = map[string]struct {
+	why   string
+	needs func(fn function) bool
+}{
+	// The function serving the ops API makes sure the first admin key exists; the others get no
+	// access to the keys table or the admin secret.
+	awsapp.EnvAdminKeySecret: {"serves the ops API (an HttpApi event)", func(fn function) bool {
+		for _, ev := range fn.Events {
+			if ev.Type == "HttpApi" {
+				return true
+			}
+		}
+		return false
+	}},
 }
 
 func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
@@ -92,9 +127,14 @@ func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := wireReads(t)
+	reads, optional := wireReads(t)
 	if len(reads) == 0 {
 		t.Fatal("Wire read no environment variable")
+	}
+	for _, name := range optional {
+		if _, ok := optionalFor[name]; !ok {
+			t.Errorf("Wire reads %s without requiring it: say in optionalFor which functions need it", name)
+		}
 	}
 	folders := map[string]bool{}
 	entries, _ := os.ReadDir(filepath.Join(root, "functions"))
@@ -136,6 +176,13 @@ func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
 				t.Errorf("%s: reads %s, which the template does not set", id, name)
 			}
 		}
+		for _, name := range optional {
+			rule, ok := optionalFor[name]
+			_, inFn := fn.Environment.Variables[name]
+			if ok && rule.needs(fn) && !inFn {
+				t.Errorf("%s: %s, so it needs %s, which the template does not set", id, rule.why, name)
+			}
+		}
 	}
 	for f := range folders {
 		if !seen[f] {
@@ -163,6 +210,10 @@ type tableProps struct {
 	PointInTimeRecoverySpecification struct {
 		PointInTimeRecoveryEnabled bool `yaml:"PointInTimeRecoveryEnabled"`
 	} `yaml:"PointInTimeRecoverySpecification"`
+	TimeToLiveSpecification struct {
+		AttributeName string `yaml:"AttributeName"`
+		Enabled       bool   `yaml:"Enabled"`
+	} `yaml:"TimeToLiveSpecification"`
 }
 
 type keyElem struct {
@@ -233,8 +284,9 @@ func TestTemplateTablesMatchTheAdapterSchema(t *testing.T) {
 		// orderhub-${Stage}-orders → orders
 		byName[strings.TrimPrefix(p.TableName.Value, "orderhub-${Stage}-")] = p
 	}
-	tables := dynamo.Tables{Orders: "orders", Keys: "keys"}
+	tables := dynamo.Tables{Orders: "orders", Keys: "keys", Channel: "channel"}
 	schemas := dynamo.Schema(tables)
+	ttl := dynamo.TimeToLive(tables)
 	if len(schemas) != len(byName) {
 		t.Errorf("the adapter has %d tables, the template %d", len(schemas), len(byName))
 	}
@@ -248,6 +300,14 @@ func TestTemplateTablesMatchTheAdapterSchema(t *testing.T) {
 		got, want := describeTemplateTable(p), describeSchema(s)
 		if !slices.Equal(got, want) {
 			t.Errorf("table %s differs:\n template: %v\n adapter:  %v", name, got, want)
+		}
+		// Expiring items (push delivery ids) rely on the TTL the adapter enables in tests.
+		var gotTTL string
+		if p.TimeToLiveSpecification.Enabled {
+			gotTTL = p.TimeToLiveSpecification.AttributeName
+		}
+		if gotTTL != ttl[name] {
+			t.Errorf("table %s: TTL on %q in the template, %q in the adapter", name, gotTTL, ttl[name])
 		}
 	}
 }

@@ -25,7 +25,8 @@ type Config struct {
 	ID      string        `yaml:"id"`
 	BaseURL string        `yaml:"base_url"` // empty: the platform's production endpoint
 	// Credentials map the platform's credential names to references: env:NAME reads an environment
-	// variable (on AWS the deployment puts secrets there from Secrets Manager).
+	// variable; secret:NAME (or secret:NAME#key, one key of a JSON secret) reads a secret where a
+	// secret store is wired (Secrets Manager on AWS, read once at cold start).
 	Credentials   map[string]string `yaml:"credentials"`
 	PollInterval  time.Duration     `yaml:"poll_interval"`   // default 2m
 	ShipByDefault time.Duration     `yaml:"ship_by_default"` // default 48h after payment
@@ -74,8 +75,8 @@ func Parse(raw []byte) ([]Config, error) {
 		}
 		seen[key] = true
 		for name, ref := range c.Credentials {
-			if !strings.HasPrefix(ref, "env:") || len(ref) == len("env:") {
-				return nil, fault.With(ErrConfig, "%s (%s): credential %s must be a reference such as env:TAOBAO_APP_SECRET, not a value", where, key, name)
+			if !validRef(ref) {
+				return nil, fault.With(ErrConfig, "%s (%s): credential %s must be a reference such as env:TAOBAO_APP_SECRET or secret:NAME#key, not a value", where, key, name)
 			}
 		}
 		if c.PollInterval == 0 {
@@ -91,23 +92,11 @@ func Parse(raw []byte) ([]Config, error) {
 	return f.Shops, nil
 }
 
-// Resolve turns a configured shop into the connector's shop, reading its credential references.
-// A missing variable is named; its value never appears anywhere.
+// Resolve turns a configured shop into the connector's shop, reading its env:NAME references with
+// getenv (secret references need ResolveWith and a secret store). A missing variable is named; its
+// value never appears anywhere.
 func (c Config) Resolve(getenv func(string) string) (channel.Shop, error) {
-	creds := map[string]string{}
-	var missing []string
-	for name, ref := range c.Credentials {
-		v := getenv(strings.TrimPrefix(ref, "env:"))
-		if v == "" {
-			missing = append(missing, name+" ("+ref+")")
-			continue
-		}
-		creds[name] = v
-	}
-	if len(missing) > 0 {
-		return channel.Shop{}, fault.With(ErrConfig, "shop %s/%s: credentials not set: %s", c.Channel, c.ID, strings.Join(missing, ", "))
-	}
-	return channel.Shop{Channel: c.Channel, ID: c.ID, BaseURL: c.BaseURL, Credentials: creds, ShipByDefault: c.ShipByDefault, Currency: c.Currency}, nil
+	return c.ResolveWith(Resolver(getenv, nil))
 }
 
 func yamlProblem(err error) string {

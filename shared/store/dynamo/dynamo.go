@@ -20,6 +20,11 @@ import (
 type Tables struct {
 	Orders string // orders, their timelines and the key and tracking-number lookup items
 	Keys   string // API keys
+	// Channel holds poll states and push delivery ids (channel.go); empty for a store without them.
+	Channel string
+	// Stock holds stock items, their shards, reservations, the presale pool and the stock audit
+	// (stock.go); empty for a store without them.
+	Stock string
 }
 
 // Store keeps orders and API keys in DynamoDB.

@@ -16,7 +16,8 @@ import (
 var filterAttributes = []string{attrStatus, attrChannel, attrShop, attrWarehouse, attrSupplier, attrCreated}
 
 // Schema returns the CreateTable requests for tables: the same tables, keys and indexes that
-// template.yaml declares (a test can compare the two). Both tables bill per request.
+// template.yaml declares (a test can compare the two). Every table bills per request; the channel
+// and stock tables are left out when tables names none.
 func Schema(tables Tables) []*dynamodb.CreateTableInput {
 	s := func(name string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
@@ -37,7 +38,7 @@ func Schema(tables Tables) []*dynamodb.CreateTableInput {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: include},
 		}
 	}
-	return []*dynamodb.CreateTableInput{
+	out := []*dynamodb.CreateTableInput{
 		{
 			TableName:   aws.String(tables.Orders),
 			BillingMode: types.BillingModePayPerRequest,
@@ -62,6 +63,32 @@ func Schema(tables Tables) []*dynamodb.CreateTableInput {
 			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(keysPartition), KeyType: types.KeyTypeHash}},
 		},
 	}
+	if tables.Channel != "" {
+		out = append(out, &dynamodb.CreateTableInput{
+			TableName:            aws.String(tables.Channel),
+			BillingMode:          types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{s(attrPK), s(attrSK)},
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+			},
+		})
+	}
+	if tables.Stock != "" {
+		out = append(out, stockSchema(tables.Stock))
+	}
+	return out
+}
+
+// TimeToLive returns the TTL attribute of each table that has one, by table name: items whose
+// attribute (epoch seconds) has passed are deleted by DynamoDB, eventually. template.yaml declares
+// the same (a test compares them); CreateTables enables it.
+func TimeToLive(tables Tables) map[string]string {
+	out := map[string]string{}
+	if tables.Channel != "" {
+		out[tables.Channel] = attrExpiresAt
+	}
+	return out
 }
 
 // CreateTables creates the store's tables as Schema describes them and waits until they are
@@ -79,13 +106,39 @@ func (s *Store) CreateTables(ctx context.Context) error {
 		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 5*time.Minute); err != nil {
 			return unavailable("DescribeTable", err)
 		}
+		if attr, ok := TimeToLive(s.tables)[aws.ToString(in.TableName)]; ok {
+			if err := s.enableTTL(ctx, aws.ToString(in.TableName), attr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// enableTTL turns on a table's TTL unless it is on already (enabling it twice is an error).
+func (s *Store) enableTTL(ctx context.Context, table, attr string) error {
+	d, err := s.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return unavailable("DescribeTimeToLive", err)
+	}
+	if t := d.TimeToLiveDescription; t != nil && aws.ToString(t.AttributeName) == attr &&
+		(t.TimeToLiveStatus == types.TimeToLiveStatusEnabled || t.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = s.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}})
+	if err != nil {
+		return unavailable("UpdateTimeToLive", err)
 	}
 	return nil
 }
 
 // DeleteTables deletes the store's tables (tests clean up with it). Missing tables are ignored.
 func (s *Store) DeleteTables(ctx context.Context) error {
-	for _, name := range slices.Compact([]string{s.tables.Orders, s.tables.Keys}) {
+	for _, name := range slices.Compact([]string{s.tables.Orders, s.tables.Keys, s.tables.Channel, s.tables.Stock}) {
+		if name == "" {
+			continue
+		}
 		_, err := s.db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 		var missing *types.ResourceNotFoundException
 		if err != nil && !errors.As(err, &missing) {
