@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -75,7 +76,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	worked := make(chan struct{})
 	go func() {
 		defer close(worked)
-		a.channels.run(workCtx, "http://"+addr, a.hub, a.db, log)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); a.channels.run(workCtx, "http://"+addr, a.hub, a.db, log) }()
+		go func() { defer wg.Done(); runStages(workCtx, a.pipeline, log) }()
+		wg.Wait()
 	}()
 	log.Info("started", slog.String("addr", addr), slog.Int("shops", len(a.channels.registry.All())))
 	if ready != nil {

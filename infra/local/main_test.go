@@ -282,7 +282,29 @@ func TestSandboxMarketplacesFeedAFreshHub(t *testing.T) {
 				pushing++
 			}
 		}
-		if len(channels) == 7 && len(sb.Shops) == 7 && pushing == 4 {
+		var stats struct {
+			ByStatus map[string]int `json:"by_status"`
+		}
+		getJSON(t, base+"/v1/stats", key, &stats)
+		// Paid sandbox orders flow through the router and the stock lock to reserved.
+		if len(channels) == 7 && len(sb.Shops) == 7 && pushing == 4 && stats.ByStatus["reserved"] > 0 {
+			var page struct {
+				Orders []struct{ ID, Warehouse string }
+			}
+			getJSON(t, base+"/v1/orders?status=reserved&limit=1", key, &page)
+			var o struct {
+				Timeline []struct{ Kind, Rule string }
+			}
+			getJSON(t, base+"/v1/orders/"+page.Orders[0].ID, key, &o)
+			routedBy := ""
+			for _, ev := range o.Timeline {
+				if ev.Kind == "route" {
+					routedBy = ev.Rule
+				}
+			}
+			if page.Orders[0].Warehouse == "" || routedBy == "" {
+				t.Fatalf("reserved order without a warehouse or a route rule on its timeline: %+v %+v", page.Orders[0], o.Timeline)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -15,6 +15,7 @@ import (
 	"orderhub/shared/hub"
 	"orderhub/shared/order"
 	"orderhub/shared/pii"
+	"orderhub/shared/pipeline"
 	"orderhub/shared/store/sqlite"
 )
 
@@ -25,6 +26,7 @@ type app struct {
 	handler  http.Handler
 	db       *sqlite.Store
 	channels *channels
+	pipeline *pipeline.Pipeline
 }
 
 // wire is the embedded runtime's one wiring function: every local adapter is built here.
@@ -33,11 +35,22 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log}
+	pl, err := buildPipeline(context.Background(), db, log)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log, Changed: pl.OrderChanged}
 	ch, err := buildChannels(cfg, getenv, h)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if len(ch.markets) > 0 {
+		if err := seedSandboxStock(context.Background(), pl.Stock); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("sandbox stock: %w", err)
+		}
 	}
 	receiver := &webhook.Receiver{Shops: ch.registry, Deliveries: db, Log: log,
 		Ingest: func(ctx context.Context, o order.Order, actor string) error {
@@ -47,7 +60,7 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 	handler := api.New(h, log, api.WithWebhooks(receiver), api.WithShops(func(ctx context.Context) ([]shops.Status, error) {
 		return ch.registry.Status(ctx, db)
 	}))
-	return &app{hub: h, handler: handler, db: db, channels: ch}, nil
+	return &app{hub: h, handler: handler, db: db, channels: ch, pipeline: pl}, nil
 }
 
 // close releases what wire built; the background work must have stopped.

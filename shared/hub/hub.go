@@ -23,6 +23,9 @@ type Hub struct {
 	Hasher *pii.Hasher
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Changed is told about every order that may have work to do (new, updated, held, released,
+	// or still unrouted): the pipeline's router. Nil: no pipeline (tests of the API alone).
+	Changed func(context.Context, order.Order) error
 }
 
 // Time returns the hub clock's current time in UTC.
@@ -43,7 +46,21 @@ func (h *Hub) Ingest(ctx context.Context, o order.Order, actor string) (order.Or
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "order ingested", slog.String("order_id", stored.ID),
 		slog.String("channel", string(stored.Channel)), slog.String("shop", stored.Shop),
 		slog.String("result", string(res)), slog.String("status", string(stored.Status)))
+	// A duplicate of a still-paid order is passed on too: should the first notification have been
+	// lost (a crash between the write and the send), the next poll or push heals it.
+	if res == order.Created || res == order.Updated || stored.Status == order.Paid {
+		if err := h.changed(ctx, stored); err != nil {
+			return order.Order{}, "", err
+		}
+	}
 	return stored, res, nil
+}
+
+func (h *Hub) changed(ctx context.Context, o order.Order) error {
+	if h.Changed == nil {
+		return nil
+	}
+	return h.Changed(ctx, o)
 }
 
 // Get returns an order with its timeline if p may see it; otherwise store.ErrNotFound, so that a
@@ -108,7 +125,7 @@ func (h *Hub) Release(ctx context.Context, p auth.Principal, id, code, note stri
 
 // change applies fn to an order p may see and returns the order with its full timeline.
 func (h *Hub) change(ctx context.Context, p auth.Principal, id string, fn func(*order.Order) error) (order.Order, error) {
-	_, err := h.Orders.Update(ctx, id, func(o *order.Order) error {
+	updated, err := h.Orders.Update(ctx, id, func(o *order.Order) error {
 		if !visible(p, o) {
 			return store.ErrNotFound
 		}
@@ -116,6 +133,10 @@ func (h *Hub) change(ctx context.Context, p auth.Principal, id string, fn func(*
 		return fn(o)
 	})
 	if err != nil {
+		return order.Order{}, err
+	}
+	// A held order gives its stock back; a released one is routed again.
+	if err := h.changed(ctx, updated); err != nil {
 		return order.Order{}, err
 	}
 	return h.Orders.Get(ctx, id)

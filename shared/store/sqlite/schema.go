@@ -162,6 +162,10 @@ CREATE TABLE stock_audit (
 );
 CREATE INDEX stock_audit_sku ON stock_audit (sku, id);
 `},
+	{name: "orders_by_phone", sql: `
+-- The risk rules count a receiver phone's recent orders (by its keyed hash).
+CREATE INDEX orders_phone_created ON orders (json_extract(doc, '$.receiver.phone_hash'), created_ns);
+`},
 }
 
 // migrate applies the steps the database has not seen yet.

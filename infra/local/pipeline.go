@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"orderhub/shared/channel/sandbox"
+	"orderhub/shared/cleanse"
+	"orderhub/shared/order"
+	"orderhub/shared/pipeline"
+	"orderhub/shared/queue"
+	"orderhub/shared/rules"
+	"orderhub/shared/stock"
+	"orderhub/shared/store"
+	"orderhub/shared/store/sqlite"
+)
+
+// buildPipeline declares the stage queues and builds the stages over the SQLite store, with the
+// default rule set until the seller saves one.
+func buildPipeline(ctx context.Context, db *sqlite.Store, log *slog.Logger) (*pipeline.Pipeline, error) {
+	qs := db.Queues()
+	for _, q := range []string{pipeline.QueueRoute, pipeline.QueueStock} {
+		if err := qs.Declare(ctx, q, queue.Options{MaxAttempts: 5}); err != nil {
+			return nil, fmt.Errorf("declare queue %s: %w", q, err)
+		}
+	}
+	set, err := rules.Default()
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := rules.Compile(set)
+	if err != nil {
+		return nil, fmt.Errorf("default rules: %w", err)
+	}
+	mapping, err := stock.NewMapping()
+	if err != nil {
+		return nil, err
+	}
+	catalogue := rules.Catalogue{}
+	for _, p := range sandbox.Products() {
+		catalogue[p.SKU] = rules.SKUAttrs{Bulky: p.Bulky}
+	}
+	return &pipeline.Pipeline{
+		Orders: db, Queues: qs, Stock: db.Stock(), Phones: db, Log: log,
+		Rules:     func() *rules.Compiled { return compiled },
+		Catalogue: catalogue, Mapping: mapping,
+		Cleanse: cleanse.New(cleanse.DefaultTestMarkers(), func(ctx context.Context, id string) ([]order.Order, error) {
+			page, err := db.List(ctx, store.Filter{Query: id})
+			return page.Orders, err
+		}),
+	}, nil
+}
+
+// seedSandboxStock gives the sandbox products an opening count in every warehouse the default
+// rules route to, once (a restart keeps the counts and reservations it has).
+func seedSandboxStock(ctx context.Context, st stock.Store) error {
+	for _, p := range sandbox.Products() {
+		if _, err := st.Get(ctx, p.SKU); err == nil {
+			continue
+		}
+		for _, wh := range []string{"WH-HZ", "WH-GZ", "WH-BULKY"} {
+			if _, err := st.SetOnHand(ctx, p.SKU, wh, 300, "system:sandbox", "opening count of the sandbox warehouse"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runStages consumes the stage queues until ctx ends, then waits for the messages in hand.
+func runStages(ctx context.Context, p *pipeline.Pipeline, log *slog.Logger) {
+	var wg sync.WaitGroup
+	for q, h := range map[string]queue.Handler{pipeline.QueueRoute: p.Route, pipeline.QueueStock: p.Reserve} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opts := queue.RunOptions{Concurrency: 4, Visibility: 30 * time.Second, Wait: time.Second, Logger: log}
+			if err := queue.Run(ctx, p.Queues, q, h, opts); err != nil {
+				log.Error("stage stopped", slog.String("queue", q), slog.String("error", err.Error()))
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,293 @@
+// Package pipeline is the hub's order flow after ingest, as queue consumers that tolerate
+// redelivery: the router cleanses a paid order, evaluates the seller's rules and either holds it or
+// routes it to a warehouse or dropship supplier; the stock-lock stage reserves every line or none.
+// The router also gives stock back when an order is held or cancelled after its reservation.
+//
+//	ingest / hold / release ─► [route] ─► router ─► [stock-lock] ─► stock-lock ─► reserved
+//
+// Every decision lands on the order's timeline with the id of the rule that made it.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"orderhub/shared/cleanse"
+	"orderhub/shared/order"
+	"orderhub/shared/queue"
+	"orderhub/shared/rules"
+	"orderhub/shared/stock"
+	"orderhub/shared/store"
+)
+
+// Queue names.
+const (
+	QueueRoute = "route"
+	QueueStock = "stock-lock"
+)
+
+// PhoneCounter counts recent orders to one receiver phone, for the risk rules.
+type PhoneCounter interface {
+	// OrdersByPhone counts the orders whose receiver phone hash is hash, created at or after since.
+	OrdersByPhone(ctx context.Context, hash string, since time.Time) (int, error)
+}
+
+// Pipeline holds the stages' dependencies.
+type Pipeline struct {
+	Orders    store.Orders
+	Queues    queue.Queues
+	Stock     stock.Store
+	Rules     func() *rules.Compiled // the rule set in force
+	Catalogue rules.Catalogue        // SKU attributes the rules see (bulky, presale, supplier)
+	Mapping   *stock.Mapping         // channel SKU → SKU, bundles
+	Cleanse   *cleanse.Checker
+	Phones    PhoneCounter
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// message is the body of every pipeline message.
+type message struct {
+	OrderID string `json:"order_id"`
+	// Warehouses are the routed warehouse and its fallbacks, in order (stock-lock only).
+	Warehouses []string `json:"warehouses,omitempty"`
+}
+
+const (
+	actorRouter = "system:router"
+	actorStock  = "system:stock"
+)
+
+// errUnchanged ends an Update without writing: the order moved on while a stage worked.
+var errUnchanged = errors.New("order changed meanwhile")
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// OrderChanged asks the router to look at an order: after ingest, a hold or a release. It is
+// cheap to call too often: the router does nothing for an order with nothing to do.
+func (p *Pipeline) OrderChanged(ctx context.Context, o order.Order) error {
+	body, _ := json.Marshal(message{OrderID: o.ID})
+	return p.Queues.Send(ctx, QueueRoute, queue.Outgoing{Body: body, Key: o.ID + ":" + strconv.FormatInt(o.Rev, 10)})
+}
+
+func decode(m queue.Message) (message, error) {
+	var msg message
+	if err := json.Unmarshal(m.Body, &msg); err != nil || msg.OrderID == "" {
+		// A message no consumer can read never will be: fail it into the dead-letter queue.
+		return msg, fmt.Errorf("pipeline: malformed message %s", m.ID)
+	}
+	return msg, nil
+}
+
+// Route handles one route message.
+func (p *Pipeline) Route(ctx context.Context, m queue.Message) error {
+	msg, err := decode(m)
+	if err != nil {
+		return err
+	}
+	o, err := p.Orders.Get(ctx, msg.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
+		p.Log.WarnContext(ctx, "route: order not found", slog.String("order_id", msg.OrderID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch o.Status {
+	case order.Paid:
+		return p.route(ctx, o)
+	case order.Held, order.Cancelled, order.Refunded:
+		return p.release(ctx, o)
+	}
+	return nil
+}
+
+// release gives back the stock of an order that was held or cancelled after its reservation.
+func (p *Pipeline) release(ctx context.Context, o order.Order) error {
+	res, err := p.Stock.Release(ctx, o.ID, "order "+string(o.Status))
+	switch {
+	case errors.Is(err, stock.ErrNoReservation), errors.Is(err, stock.ErrState):
+		return nil // never reserved, or already shipped: nothing to give back
+	case err != nil:
+		return err
+	case res.Replayed:
+		return nil
+	}
+	_, err = p.Orders.Update(ctx, o.ID, func(cur *order.Order) error {
+		cur.Timeline = append(cur.Timeline, order.Event{At: p.now(), Actor: actorStock, Kind: "stock_released",
+			Reason: "reservation in " + res.Record.Warehouse + " released: order " + string(cur.Status)})
+		return nil
+	})
+	return err
+}
+
+// route cleanses the order and applies the rules: holds, or a route and the stock-lock message.
+func (p *Pipeline) route(ctx context.Context, o order.Order) error {
+	reasons, err := p.Cleanse.Check(ctx, o)
+	if err != nil {
+		return err
+	}
+	facts := rules.Facts{SKUAttrs: p.Catalogue, Now: p.now()}
+	if o.Receiver.PhoneHash != "" && p.Phones != nil {
+		if facts.PhoneOrders24h, err = p.Phones.OrdersByPhone(ctx, o.Receiver.PhoneHash, p.now().Add(-24*time.Hour)); err != nil {
+			return err
+		}
+	}
+	decision, evalErr := p.Rules().Evaluate(o, facts)
+	at := p.now()
+	var warehouses []string
+	updated, err := p.Orders.Update(ctx, o.ID, func(cur *order.Order) error {
+		if cur.Status != order.Paid {
+			return errUnchanged
+		}
+		warehouses = nil
+		for _, t := range decision.TagNames() {
+			if !cur.HasTag(t) {
+				cur.Tags = append(cur.Tags, t)
+			}
+		}
+		holds := append(cleanse.Holds(reasons, "system:cleanse", at), decision.OrderHolds("system:rules", at)...)
+		if evalErr != nil {
+			holds = append(holds, order.Hold{Code: "rule_failed", Note: evalErr.Error(), By: actorRouter, At: at})
+		} else if decision.Route == nil {
+			holds = append(holds, order.Hold{Code: "no_route", Note: "no route rule matched", By: actorRouter, At: at})
+		}
+		var kept []order.Hold
+		for _, h := range holds {
+			if !slices.Contains(cur.Waived, h.Code) {
+				kept = append(kept, h)
+			}
+		}
+		for _, ev := range decision.Events(actorRouter, at) {
+			if ev.Kind != "route" || len(kept) == 0 {
+				cur.Timeline = append(cur.Timeline, ev)
+			}
+		}
+		if len(kept) > 0 {
+			for _, h := range kept {
+				if err := cur.Hold(h); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		r := decision.Route
+		cur.Warehouse, cur.Supplier = r.Warehouse, r.Supplier
+		if r.Supplier == "" {
+			warehouses = append([]string{r.Warehouse}, r.Fallback...)
+		}
+		target := r.Warehouse
+		if r.Supplier != "" {
+			target = "supplier " + r.Supplier
+		}
+		return cur.Transition(order.Routed, actorRouter, "routed to "+target+" by rule "+r.Rule, at)
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if updated.Status != order.Routed {
+		return nil
+	}
+	body, _ := json.Marshal(message{OrderID: updated.ID, Warehouses: warehouses})
+	return p.Queues.Send(ctx, QueueStock, queue.Outgoing{Body: body, Key: updated.ID + ":" + strconv.FormatInt(updated.Rev, 10)})
+}
+
+// Reserve handles one stock-lock message: every line of the order is reserved in one warehouse
+// (the routed one, else its fallbacks in order), or the order is held as out_of_stock.
+func (p *Pipeline) Reserve(ctx context.Context, m queue.Message) error {
+	msg, err := decode(m)
+	if err != nil {
+		return err
+	}
+	o, err := p.Orders.Get(ctx, msg.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || o.Status != order.Routed {
+		return err // not routed (any more): the router handles holds and cancellations
+	}
+	at := p.now()
+	if o.Supplier != "" {
+		// A dropship supplier ships from its own stock: nothing of the seller's to reserve.
+		return p.toReserved(ctx, o.ID, "", "dropship: supplier "+o.Supplier+" ships from its own stock", at)
+	}
+	needs, err := stock.Expand(o.Lines, p.Mapping.For(o.Channel))
+	if errors.Is(err, stock.ErrUnmapped) {
+		return p.hold(ctx, o.ID, order.Hold{Code: "unmapped_sku", Note: err.Error(), By: actorStock, At: at})
+	}
+	if err != nil {
+		return err
+	}
+	warehouses := msg.Warehouses
+	if len(warehouses) == 0 {
+		warehouses = []string{o.Warehouse}
+	}
+	var short []string
+	for _, wh := range warehouses {
+		res, err := p.Stock.Reserve(ctx, stock.Reservation{OrderID: o.ID, Warehouse: wh, Needs: needs, Key: m.Key})
+		if err != nil {
+			return err
+		}
+		if res.OK() {
+			units := int64(0)
+			for _, n := range res.Record.Needs {
+				units += n.Quantity
+			}
+			return p.toReserved(ctx, o.ID, res.Record.Warehouse, fmt.Sprintf("reserved %d units of %d SKUs in %s", units, len(res.Record.Needs), res.Record.Warehouse), at)
+		}
+		for _, s := range res.Short {
+			short = append(short, fmt.Sprintf("%s in %s (%d wanted, %d available)", s.SKU, wh, s.Requested, s.Available))
+		}
+	}
+	return p.hold(ctx, o.ID, order.Hold{Code: "out_of_stock", Note: strings.Join(short, "; "), By: actorStock, At: at})
+}
+
+// toReserved moves a routed order to reserved. When the order changed meanwhile (a hold, a
+// cancellation), the reservation just made is given back.
+func (p *Pipeline) toReserved(ctx context.Context, id, warehouse, why string, at time.Time) error {
+	_, err := p.Orders.Update(ctx, id, func(cur *order.Order) error {
+		if cur.Status != order.Routed {
+			return errUnchanged
+		}
+		if warehouse != "" {
+			cur.Warehouse = warehouse
+		}
+		return cur.Transition(order.Reserved, actorStock, why, at)
+	})
+	if errors.Is(err, errUnchanged) {
+		if _, rerr := p.Stock.Release(ctx, id, "order changed before its reservation was recorded"); rerr != nil &&
+			!errors.Is(rerr, stock.ErrNoReservation) && !errors.Is(rerr, stock.ErrState) {
+			return rerr
+		}
+		return nil
+	}
+	return err
+}
+
+func (p *Pipeline) hold(ctx context.Context, id string, h order.Hold) error {
+	_, err := p.Orders.Update(ctx, id, func(cur *order.Order) error {
+		if cur.Status != order.Routed {
+			return errUnchanged
+		}
+		return cur.Hold(h)
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
+}
