@@ -9,6 +9,7 @@ import (
 
 	"orderhub/shared/channel/sandbox"
 	"orderhub/shared/cleanse"
+	"orderhub/shared/hub"
 	"orderhub/shared/order"
 	"orderhub/shared/pipeline"
 	"orderhub/shared/queue"
@@ -18,22 +19,14 @@ import (
 	"orderhub/shared/store/sqlite"
 )
 
-// buildPipeline declares the stage queues and builds the stages over the SQLite store, with the
-// default rule set until the seller saves one.
-func buildPipeline(ctx context.Context, db *sqlite.Store, log *slog.Logger) (*pipeline.Pipeline, error) {
+// buildPipeline declares the stage queues and builds the stages over the SQLite store; the router
+// reads the rule book (the saved rule set, or the default one until the seller saves one).
+func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, log *slog.Logger) (*pipeline.Pipeline, error) {
 	qs := db.Queues()
 	for _, q := range []string{pipeline.QueueRoute, pipeline.QueueStock} {
 		if err := qs.Declare(ctx, q, queue.Options{MaxAttempts: 5}); err != nil {
 			return nil, fmt.Errorf("declare queue %s: %w", q, err)
 		}
-	}
-	set, err := rules.Default()
-	if err != nil {
-		return nil, err
-	}
-	compiled, err := rules.Compile(set)
-	if err != nil {
-		return nil, fmt.Errorf("default rules: %w", err)
 	}
 	mapping, err := stock.NewMapping()
 	if err != nil {
@@ -45,7 +38,7 @@ func buildPipeline(ctx context.Context, db *sqlite.Store, log *slog.Logger) (*pi
 	}
 	return &pipeline.Pipeline{
 		Orders: db, Queues: qs, Stock: db.Stock(), Phones: db, Log: log,
-		Rules:     func() *rules.Compiled { return compiled },
+		Rules:     book.Current,
 		Catalogue: catalogue, Mapping: mapping,
 		Cleanse: cleanse.New(cleanse.DefaultTestMarkers(), func(ctx context.Context, id string) ([]order.Order, error) {
 			page, err := db.List(ctx, store.Filter{Query: id})

@@ -35,12 +35,19 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	pl, err := buildPipeline(context.Background(), db, log)
+	book, err := hub.NewRuleBook(context.Background(), db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	pl, err := buildPipeline(context.Background(), db, book, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log, Changed: pl.OrderChanged}
+	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log, Changed: pl.OrderChanged,
+		Stock: pl.Stock, Queues: pl.Queues, QueueNames: []string{pipeline.QueueRoute, pipeline.QueueStock},
+		RuleStore: db, Book: book, Catalogue: pl.Catalogue}
 	ch, err := buildChannels(cfg, getenv, h)
 	if err != nil {
 		_ = db.Close()

@@ -20,6 +20,7 @@ import (
 	"orderhub/shared/hub"
 	"orderhub/shared/order"
 	"orderhub/shared/pii"
+	"orderhub/shared/queue"
 	"orderhub/shared/store"
 	"orderhub/shared/store/sqlite"
 )
@@ -63,7 +64,17 @@ func newEnv(t *testing.T, wrap func(store.Orders) store.Orders) *env {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	h := &hub.Hub{Orders: orders, Keys: db, Hasher: pii.NewHasher([]byte("test-key-0123456789")), Now: time.Now, Log: log}
+	for _, q := range []string{"route", "stock-lock"} {
+		if err := db.Queues().Declare(context.Background(), q, queue.Options{MaxAttempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	book, err := hub.NewRuleBook(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hub.Hub{Orders: orders, Keys: db, Hasher: pii.NewHasher([]byte("test-key-0123456789")), Now: time.Now, Log: log,
+		Stock: db.Stock(), Queues: db.Queues(), QueueNames: []string{"route", "stock-lock"}, RuleStore: db, Book: book}
 	e := &env{t: t, srv: api.New(h, log), hub: h, logs: logs, keys: map[auth.Role]string{}}
 	for _, r := range auth.Roles() {
 		supplier := ""

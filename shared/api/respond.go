@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"orderhub/shared/fault"
+	"orderhub/shared/rules"
 )
 
 // MaxBodyBytes is the largest request body the ops API reads.
@@ -50,6 +51,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status := StatusOf(err)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orderhub"`)
+	}
+	var invalidRules *rules.CompileError
+	if errors.As(err, &invalidRules) {
+		// Every problem with its rule and position, so an editor can point at each one.
+		e, _ := fault.As(err)
+		writeJSON(w, status, map[string]any{"error": map[string]any{"code": e.Code, "message": e.Message, "details": invalidRules.Errors}})
+		return
 	}
 	if e, ok := fault.As(err); ok && status != http.StatusInternalServerError {
 		writeErrorBody(w, status, e.Code, e.Message)

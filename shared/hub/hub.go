@@ -13,6 +13,9 @@ import (
 	"orderhub/shared/fault"
 	"orderhub/shared/order"
 	"orderhub/shared/pii"
+	"orderhub/shared/queue"
+	"orderhub/shared/rules"
+	"orderhub/shared/stock"
 	"orderhub/shared/store"
 )
 
@@ -26,6 +29,13 @@ type Hub struct {
 	// Changed is told about every order that may have work to do (new, updated, held, released,
 	// or still unrouted): the pipeline's router. Nil: no pipeline (tests of the API alone).
 	Changed func(context.Context, order.Order) error
+
+	Stock      stock.Store
+	Queues     queue.Queues
+	QueueNames []string // the pipeline's queues, for depths and dead letters
+	RuleStore  rules.Store
+	Book       *RuleBook
+	Catalogue  rules.Catalogue // SKU attributes the rules see
 }
 
 // Time returns the hub clock's current time in UTC.

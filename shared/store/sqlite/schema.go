@@ -166,6 +166,14 @@ CREATE INDEX stock_audit_sku ON stock_audit (sku, id);
 -- The risk rules count a receiver phone's recent orders (by its keyed hash).
 CREATE INDEX orders_phone_created ON orders (json_extract(doc, '$.receiver.phone_hash'), created_ns);
 `},
+	{name: "rule_sets", sql: `
+-- Every saved version of the seller's rule set; the newest is in force.
+CREATE TABLE rule_sets (
+	version  INTEGER NOT NULL PRIMARY KEY,
+	saved_ns INTEGER NOT NULL,
+	doc      TEXT    NOT NULL -- the rule set as JSON
+);
+`},
 }
 
 // migrate applies the steps the database has not seen yet.
