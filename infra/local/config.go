@@ -21,6 +21,13 @@ type config struct {
 	LogLevel        string        // ORDERHUB_LOG_LEVEL: debug, info (default), warn, error
 	ShopsFile       string        // ORDERHUB_SHOPS: the shop list (YAML); none: sandbox marketplaces
 	Sandbox         bool          // ORDERHUB_SANDBOX=off: no sandbox marketplaces when no shop is configured
+	// WarehousesFile is ORDERHUB_WAREHOUSES: the warehouses' and suppliers' endpoints (YAML).
+	WarehousesFile string
+	// WMSSandbox runs the sandbox WMS for the sandbox warehouses when no warehouse list is given:
+	// on with the sandbox marketplaces, or with ORDERHUB_WMS_SANDBOX=on; never for real shops otherwise.
+	WMSSandbox   bool
+	WMSShipShare float64       // ORDERHUB_WMS_SHIP_SHARE: share of instructions the sandbox WMS ships, default 0.8
+	WMSShipDelay time.Duration // ORDERHUB_WMS_SHIP_DELAY: how long the sandbox WMS takes to ship, default 5s
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -39,6 +46,26 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return cfg, fmt.Errorf("ORDERHUB_SHUTDOWN_TIMEOUT must be a positive duration such as 20s")
 		}
 		cfg.ShutdownTimeout = d
+	}
+	cfg.WarehousesFile = strings.TrimSpace(getenv("ORDERHUB_WAREHOUSES"))
+	switch getenv("ORDERHUB_WMS_SANDBOX") {
+	case "on":
+		cfg.WMSSandbox = true
+	case "off":
+	default:
+		cfg.WMSSandbox = cfg.Sandbox && cfg.ShopsFile == ""
+	}
+	share, err := parseShare(getenv("ORDERHUB_WMS_SHIP_SHARE"), 0.8)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.WMSShipShare, cfg.WMSShipDelay = share, 5*time.Second
+	if v := getenv("ORDERHUB_WMS_SHIP_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return cfg, fmt.Errorf("ORDERHUB_WMS_SHIP_DELAY must be a duration such as 5s")
+		}
+		cfg.WMSShipDelay = d
 	}
 	if cfg.AdminKey != "" && len(cfg.AdminKey) < 20 {
 		return cfg, errors.New("ORDERHUB_ADMIN_KEY must be at least 20 characters")

@@ -28,6 +28,11 @@ func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, lo
 			return nil, fmt.Errorf("declare queue %s: %w", q, err)
 		}
 	}
+	for _, st := range outboundStages(&pipeline.Outbound{}, &pipeline.Writeback{}) {
+		if err := qs.Declare(ctx, st.queue, queue.Options{MaxAttempts: st.maxAttempts}); err != nil {
+			return nil, fmt.Errorf("declare queue %s: %w", st.queue, err)
+		}
+	}
 	mapping, err := stock.NewMapping()
 	if err != nil {
 		return nil, err
@@ -40,6 +45,7 @@ func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, lo
 		Orders: db, Queues: qs, Stock: db.Stock(), Phones: db, Log: log,
 		Rules:     book.Current,
 		Catalogue: catalogue, Mapping: mapping,
+		Outbound: true, // reserved orders go on to the warehouses, shipped ones back to the channels
 		Cleanse: cleanse.New(cleanse.DefaultTestMarkers(), func(ctx context.Context, id string) ([]order.Order, error) {
 			page, err := db.List(ctx, store.Filter{Query: id})
 			return page.Orders, err
@@ -64,8 +70,16 @@ func seedSandboxStock(ctx context.Context, st stock.Store) error {
 }
 
 // runStages consumes the stage queues until ctx ends, then waits for the messages in hand.
-func runStages(ctx context.Context, p *pipeline.Pipeline, log *slog.Logger) {
+func runStages(ctx context.Context, p *pipeline.Pipeline, log *slog.Logger, more ...stage) {
 	var wg sync.WaitGroup
+	for _, st := range more {
+		wg.Go(func() {
+			opts := queue.RunOptions{Concurrency: 4, Visibility: 30 * time.Second, Wait: time.Second, Logger: log, Backoff: st.backoff}
+			if err := queue.Run(ctx, p.Queues, st.queue, st.handle, opts); err != nil {
+				log.Error("stage stopped", slog.String("queue", st.queue), slog.String("error", err.Error()))
+			}
+		})
+	}
 	for q, h := range map[string]queue.Handler{pipeline.QueueRoute: p.Route, pipeline.QueueStock: p.Reserve} {
 		wg.Add(1)
 		go func() {

@@ -14,6 +14,7 @@ import (
 	"orderhub/shared/channel/webhook"
 	"orderhub/shared/hub"
 	"orderhub/shared/order"
+	"orderhub/shared/outbound"
 	"orderhub/shared/pii"
 	"orderhub/shared/pipeline"
 	"orderhub/shared/store/sqlite"
@@ -27,6 +28,8 @@ type app struct {
 	db       *sqlite.Store
 	channels *channels
 	pipeline *pipeline.Pipeline
+	stages   []stage     // the outbound and writeback consumers
+	wms      *wmsSandbox // nil unless the sandbox WMS runs
 }
 
 // wire is the embedded runtime's one wiring function: every local adapter is built here.
@@ -46,15 +49,25 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 		return nil, err
 	}
 	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher(cfg.PIIKey), Now: time.Now, Log: log, Changed: pl.OrderChanged,
-		Stock: pl.Stock, Queues: pl.Queues, QueueNames: []string{pipeline.QueueRoute, pipeline.QueueStock},
+		Stock: pl.Stock, Queues: pl.Queues, QueueNames: []string{pipeline.QueueRoute, pipeline.QueueStock, pipeline.QueueOutbound, pipeline.QueueWriteback},
 		RuleStore: db, Book: book, Catalogue: pl.Catalogue}
 	ch, err := buildChannels(cfg, getenv, h)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	if len(ch.markets) > 0 {
+	dir, wms, err := buildDirectory(cfg, getenv, log)
+	if err != nil {
+		ch.close()
+		_ = db.Close()
+		return nil, err
+	}
+	ob := &pipeline.Outbound{Orders: db, Stock: pl.Stock, Log: log, Send: &outbound.Sender{Directory: dir}}
+	wb := &pipeline.Writeback{Orders: db, Connectors: registryConnectors{ch.registry}, Log: log}
+	if len(ch.markets) > 0 || wms != nil {
 		if err := seedSandboxStock(context.Background(), pl.Stock); err != nil {
+			wms.close()
+			ch.close()
 			_ = db.Close()
 			return nil, fmt.Errorf("sandbox stock: %w", err)
 		}
@@ -66,13 +79,14 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 		}}
 	handler := api.New(h, log, api.WithWebhooks(receiver), api.WithShops(func(ctx context.Context) ([]shops.Status, error) {
 		return ch.registry.Status(ctx, db)
-	}))
-	return &app{hub: h, handler: handler, db: db, channels: ch, pipeline: pl}, nil
+	}), api.WithWMS(dir))
+	return &app{hub: h, handler: handler, db: db, channels: ch, pipeline: pl, stages: outboundStages(ob, wb), wms: wms}, nil
 }
 
 // close releases what wire built; the background work must have stopped.
 func (a *app) close() error {
 	a.channels.close()
+	a.wms.close()
 	return a.db.Close()
 }
 

@@ -42,6 +42,7 @@ type Server struct {
 	mux      *http.ServeMux
 	webhooks http.Handler
 	shops    func(context.Context) ([]shops.Status, error)
+	wms      WMSVerifier
 }
 
 // Option configures the server.
@@ -72,6 +73,7 @@ func New(h *hub.Hub, log *slog.Logger, opts ...Option) *Server {
 		{"GET", "/v1/orders/{id}", everyone, "One order with its timeline", s.getOrder},
 		{"POST", "/v1/orders/{id}/hold", []auth.Role{auth.CS, auth.Warehouse, auth.Supervisor}, "Hold an order with a reason", s.holdOrder},
 		{"POST", "/v1/orders/{id}/release", []auth.Role{auth.CS, auth.Supervisor}, "Release an order's hold with a reason", s.releaseOrder},
+		{"POST", "/v1/orders/{id}/ship", []auth.Role{auth.Warehouse, auth.Supervisor}, "Confirm a reserved order's shipment (carrier, tracking number)", s.shipOrder},
 		{"GET", "/v1/stats", everyone, "Order counts per status and stage", s.stats},
 		{"GET", "/v1/shops", []auth.Role{auth.CS, auth.Supervisor}, "Configured shops, whether they run, and where pulling stands", s.listShops},
 		{"GET", "/v1/stock", []auth.Role{auth.CS, auth.Warehouse, auth.Finance, auth.Supervisor}, "Stock items with available-to-promise", s.listStock},
@@ -87,6 +89,8 @@ func New(h *hub.Hub, log *slog.Logger, opts ...Option) *Server {
 		{"POST", "/v1/queues/{queue}/dead/{id}/replay", []auth.Role{auth.Supervisor}, "Send a dead letter back to its queue", s.replay},
 		// Public: a platform authenticates a push by its signature, which the receiver checks first.
 		{"POST", "/webhooks/{platform}/{shop}", nil, "Receive a platform's signed push", s.webhook},
+		// Public: a WMS or supplier authenticates its confirmation by its HMAC signature, checked first.
+		{"POST", "/webhooks/wms/{warehouse}", nil, "Receive a warehouse's or supplier's signed ship confirmation", s.wmsCallback},
 		{"GET", "/v1/keys", []auth.Role{auth.Admin}, "List API keys (never their secrets)", s.listKeys},
 		{"POST", "/v1/keys", []auth.Role{auth.Admin}, "Create an API key; its secret is shown once", s.createKey},
 		{"DELETE", "/v1/keys/{id}", []auth.Role{auth.Admin}, "Revoke an API key", s.revokeKey},

@@ -5,6 +5,9 @@
 //
 //	ingest / hold / release ─► [route] ─► router ─► [stock-lock] ─► stock-lock ─► reserved
 //
+// With Outbound set, a reserved order goes on to the outbound stage and a shipped one to the
+// writeback stage (outbound.go, writeback.go).
+//
 // Every decision lands on the order's timeline with the id of the rule that made it.
 package pipeline
 
@@ -51,6 +54,9 @@ type Pipeline struct {
 	Phones    PhoneCounter
 	Log       *slog.Logger
 	Now       func() time.Time
+	// Outbound sends reserved orders on to the outbound queue and shipped ones to the writeback
+	// queue (both must be declared); off, the pipeline ends at reserved.
+	Outbound bool
 }
 
 // message is the body of every pipeline message.
@@ -110,6 +116,10 @@ func (p *Pipeline) Route(ctx context.Context, m queue.Message) error {
 		return p.route(ctx, o)
 	case order.Held, order.Cancelled, order.Refunded:
 		return p.release(ctx, o)
+	case order.Shipped:
+		if p.Outbound {
+			return p.sendWriteback(ctx, o)
+		}
 	}
 	return nil
 }
@@ -218,6 +228,11 @@ func (p *Pipeline) Reserve(ctx context.Context, m queue.Message) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
+	if err == nil && o.Status == order.Reserved && p.Outbound {
+		// Reserved before, but the outbound message may have been lost in a crash: send it again
+		// (the outbound stage sends an instruction once per reservation).
+		return p.sendOutbound(ctx, o)
+	}
 	if err != nil || o.Status != order.Routed {
 		return err // not routed (any more): the router handles holds and cancellations
 	}
@@ -260,7 +275,7 @@ func (p *Pipeline) Reserve(ctx context.Context, m queue.Message) error {
 // toReserved moves a routed order to reserved. When the order changed meanwhile (a hold, a
 // cancellation), the reservation just made is given back.
 func (p *Pipeline) toReserved(ctx context.Context, id, warehouse, why string, at time.Time) error {
-	_, err := p.Orders.Update(ctx, id, func(cur *order.Order) error {
+	updated, err := p.Orders.Update(ctx, id, func(cur *order.Order) error {
 		if cur.Status != order.Routed {
 			return errUnchanged
 		}
@@ -275,6 +290,9 @@ func (p *Pipeline) toReserved(ctx context.Context, id, warehouse, why string, at
 			return rerr
 		}
 		return nil
+	}
+	if err == nil && p.Outbound {
+		return p.sendOutbound(ctx, updated)
 	}
 	return err
 }
