@@ -5,6 +5,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies an error for the edge. The zero Kind is Internal.
@@ -53,10 +54,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+	if e.Err == nil {
+		return e.Message
 	}
-	return e.Message
+	// With wraps its sentinel only for errors.Is: the sentinel's message already opens e.Message.
+	if inner, ok := e.Err.(*Error); ok && inner.Err == nil && strings.HasPrefix(e.Message, inner.Message) {
+		return e.Message
+	}
+	return e.Message + ": " + e.Err.Error()
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -24,6 +24,9 @@ func TestKindOfAndIs(t *testing.T) {
 	if got := KindOf(errors.New("plain")); got != Internal {
 		t.Fatalf("KindOf(plain) = %v, want Internal", got)
 	}
+	if got := detailed.Error(); got != "illegal transition: paid → shipped" {
+		t.Fatalf("With repeats its sentinel: %q", got)
+	}
 	e, ok := As(wrapped)
 	if !ok || e.Message != "illegal transition: paid → shipped" || e.Code != "illegal_transition" {
 		t.Fatalf("As = %+v, %v", e, ok)
