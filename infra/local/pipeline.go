@@ -20,8 +20,10 @@ import (
 )
 
 // buildPipeline declares the stage queues and builds the stages over the SQLite store; the router
-// reads the rule book (the saved rule set, or the default one until the seller saves one).
-func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, log *slog.Logger) (*pipeline.Pipeline, error) {
+// reads the rule book (the saved rule set, or the default one until the seller saves one). With
+// sandboxData the sandbox products' catalogue and SKU mapping are loaded, as a seller would enter
+// theirs.
+func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, sandboxData bool, log *slog.Logger) (*pipeline.Pipeline, error) {
 	qs := db.Queues()
 	for _, q := range []string{pipeline.QueueRoute, pipeline.QueueStock} {
 		if err := qs.Declare(ctx, q, queue.Options{MaxAttempts: 5}); err != nil {
@@ -33,13 +35,18 @@ func buildPipeline(ctx context.Context, db *sqlite.Store, book *hub.RuleBook, lo
 			return nil, fmt.Errorf("declare queue %s: %w", st.queue, err)
 		}
 	}
-	mapping, err := stock.NewMapping()
+	var maps []stock.Rule
+	catalogue := rules.Catalogue{}
+	if sandboxData {
+		for _, p := range sandbox.Products() {
+			catalogue[p.SKU] = rules.SKUAttrs{Bulky: p.Bulky}
+			// The Shopee sandbox sells each product as a variant with its own model SKU.
+			maps = append(maps, stock.Rule{Channel: order.Shopee, Code: p.SKU + "-STD", Components: []stock.Component{{SKU: p.SKU, Quantity: 1}}})
+		}
+	}
+	mapping, err := stock.NewMapping(maps...)
 	if err != nil {
 		return nil, err
-	}
-	catalogue := rules.Catalogue{}
-	for _, p := range sandbox.Products() {
-		catalogue[p.SKU] = rules.SKUAttrs{Bulky: p.Bulky}
 	}
 	return &pipeline.Pipeline{
 		Orders: db, Queues: qs, Stock: db.Stock(), Phones: db, Log: log,

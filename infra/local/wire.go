@@ -43,7 +43,7 @@ func wire(cfg config, getenv func(string) string, log *slog.Logger) (*app, error
 		_ = db.Close()
 		return nil, fmt.Errorf("rules: %w", err)
 	}
-	pl, err := buildPipeline(context.Background(), db, book, log)
+	pl, err := buildPipeline(context.Background(), db, book, cfg.ShopsFile == "" && cfg.Sandbox, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
