@@ -1,5 +1,5 @@
-// Package awsapp is the AWS runtime's one wiring function: it builds the hub over the DynamoDB
-// adapters, and the seller's shops from the SSM shop list and Secrets Manager, from the environment
+// Package awsapp is the AWS runtime's one wiring function: it builds the hub and the pipeline
+// stages over the DynamoDB and SQS adapters, and the seller's shops from the SSM shop list and Secrets Manager, from the environment
 // that template.yaml sets. Every Lambda main calls Wire.
 package awsapp
 
@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sdksqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
@@ -29,6 +30,8 @@ import (
 	"orderhub/shared/hub"
 	"orderhub/shared/order"
 	"orderhub/shared/pii"
+	"orderhub/shared/pipeline"
+	"orderhub/shared/queue/sqs"
 	"orderhub/shared/store/dynamo"
 )
 
@@ -57,6 +60,13 @@ type App struct {
 	// Shops are the seller's shops from the SSM shop list, credentials resolved at cold start. A
 	// shop whose credentials cannot be read is kept with its error (Status shows it); the others run.
 	Shops *shops.Registry
+	// Pipeline is the router and stock-lock stages over DynamoDB and SQS; Route and Reserve
+	// return its handlers once checked that this function was given what they need.
+	Pipeline *pipeline.Pipeline
+	// Queues is the pipeline's queues on SQS, for SQSHandler's retry backoff.
+	Queues *sqs.Queues
+
+	env pipelineEnv
 }
 
 // API is the ops API as the API function serves it: the same handler as the embedded runtime,
@@ -103,6 +113,7 @@ func Wire(ctx context.Context, getenv func(string) string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	pipeEnv := readPipelineEnv(getenv)
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("awsapp: aws config: %w", err)
@@ -115,8 +126,13 @@ func Wire(ctx context.Context, getenv func(string) string) (*App, error) {
 	if len(piiKey) < 16 {
 		return nil, errors.New("awsapp: the PII hashing secret must be at least 16 characters")
 	}
-	db := dynamo.New(dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: ordersTable, Keys: keysTable, Channel: channelTable})
+	db := dynamo.New(dynamodb.NewFromConfig(cfg), dynamo.Tables{Orders: ordersTable, Keys: keysTable, Channel: channelTable, Stock: pipeEnv.stockTable})
 	h := &hub.Hub{Orders: db, Keys: db, Hasher: pii.NewHasher([]byte(piiKey)), Now: time.Now, Log: log}
+	queues := sqs.New(sdksqs.NewFromConfig(cfg, func(o *sdksqs.Options) { o.APIOptions = append(o.APIOptions, queueURLs(pipeEnv)) }))
+	pl, err := buildPipeline(ctx, pipeEnv, db, queues, h)
+	if err != nil {
+		return nil, err
+	}
 
 	if adminSecret != "" {
 		adminKey, err := secret(ctx, secrets, adminSecret)
@@ -140,7 +156,7 @@ func Wire(ctx context.Context, getenv func(string) string) (*App, error) {
 			log.Warn("shop not started", slog.String("shop", string(s.Shop.Channel)+"/"+s.Shop.ID), slog.String("error", s.Err))
 		}
 	}
-	return &App{Hub: h, Log: log, Store: db, Shops: registry}, nil
+	return &App{Hub: h, Log: log, Store: db, Shops: registry, Pipeline: pl, Queues: queues, env: pipeEnv}, nil
 }
 
 // shopList reads and checks the shop list from the SSM parameter name. A parameter that does not

@@ -59,8 +59,31 @@ type function struct {
 		Variables map[string]yaml.Node `yaml:"Variables"`
 	} `yaml:"Environment"`
 	Events map[string]struct {
-		Type string `yaml:"Type"`
+		Type       string `yaml:"Type"`
+		Properties struct {
+			Queue                 yaml.Node `yaml:"Queue"`
+			FunctionResponseTypes []string  `yaml:"FunctionResponseTypes"`
+		} `yaml:"Properties"`
 	} `yaml:"Events"`
+}
+
+// folder is the function's folder under functions/, from its name orderhub-${Stage}-<folder>.
+func (fn function) folder() string {
+	return strings.TrimPrefix(fn.FunctionName.Value, "orderhub-${Stage}-")
+}
+
+// hasEvent says whether the function has an event source of type typ.
+func (fn function) hasEvent(typ string) bool {
+	for _, ev := range fn.Events {
+		if ev.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func folderIn(folders ...string) func(fn function) bool {
+	return func(fn function) bool { return slices.Contains(folders, fn.folder()) }
 }
 
 // wireReads says which environment variables each function's wiring reads: every function in
@@ -110,14 +133,18 @@ var optionalFor = map[string]struct {
 }{
 	// The function serving the ops API makes sure the first admin key exists; the others get no
 	// access to the keys table or the admin secret.
-	awsapp.EnvAdminKeySecret: {"serves the ops API (an HttpApi event)", func(fn function) bool {
-		for _, ev := range fn.Events {
-			if ev.Type == "HttpApi" {
-				return true
-			}
-		}
-		return false
+	awsapp.EnvAdminKeySecret: {"serves the ops API (an HttpApi event)", func(fn function) bool { return fn.hasEvent("HttpApi") }},
+	// Stock: the ops API's stock endpoints, and both pipeline stages (SQS events).
+	awsapp.EnvStockTable: {"serves the ops API or consumes a pipeline queue", func(fn function) bool {
+		return fn.hasEvent("HttpApi") || fn.hasEvent("SQS")
 	}},
+	// Whoever ingests, holds or releases orders notifies the router; the router consumes the queue.
+	awsapp.EnvRouteQueueURL: {"ingests, holds or routes orders (api, poller, route)", folderIn("api", "poller", "route")},
+	// The router feeds the stock-lock queue, the stage consumes it, the ops API replays into it.
+	awsapp.EnvStockQueueURL: {"feeds, consumes or replays into the stock-lock queue (api, route, stocklock)", folderIn("api", "route", "stocklock")},
+	// Dead letters are listed and replayed through the ops API only.
+	awsapp.EnvRouteDLQURL: {"serves the ops API (an HttpApi event)", func(fn function) bool { return fn.hasEvent("HttpApi") }},
+	awsapp.EnvStockDLQURL: {"serves the ops API (an HttpApi event)", func(fn function) bool { return fn.hasEvent("HttpApi") }},
 }
 
 func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
@@ -166,6 +193,11 @@ func TestEveryFunctionInTheTemplateIsBuiltAndConfigured(t *testing.T) {
 			continue
 		}
 		seen[folder[1]] = true
+		for name, ev := range fn.Events {
+			if ev.Type == "SQS" && !slices.Contains(ev.Properties.FunctionResponseTypes, "ReportBatchItemFailures") {
+				t.Errorf("%s: SQS event %s does not report batch item failures", id, name)
+			}
+		}
 		if !regexp.MustCompile(`(?m)^build-` + id + `:`).Match(makefile) {
 			t.Errorf("%s: the Makefile has no build-%s target", id, id)
 		}
@@ -284,7 +316,7 @@ func TestTemplateTablesMatchTheAdapterSchema(t *testing.T) {
 		// orderhub-${Stage}-orders → orders
 		byName[strings.TrimPrefix(p.TableName.Value, "orderhub-${Stage}-")] = p
 	}
-	tables := dynamo.Tables{Orders: "orders", Keys: "keys", Channel: "channel"}
+	tables := dynamo.Tables{Orders: "orders", Keys: "keys", Channel: "channel", Stock: "stock"}
 	schemas := dynamo.Schema(tables)
 	ttl := dynamo.TimeToLive(tables)
 	if len(schemas) != len(byName) {
@@ -309,5 +341,89 @@ func TestTemplateTablesMatchTheAdapterSchema(t *testing.T) {
 		if gotTTL != ttl[name] {
 			t.Errorf("table %s: TTL on %q in the template, %q in the adapter", name, gotTTL, ttl[name])
 		}
+	}
+}
+
+// Every queue a function consumes has a dead-letter queue after 5 receives (the embedded
+// runtime's MaxAttempts), every queue is encrypted, every dead-letter queue and every function has
+// an alarm.
+func TestTemplateQueuesAndAlarms(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t)
+	type queueProps struct {
+		SqsManagedSseEnabled bool `yaml:"SqsManagedSseEnabled"`
+		VisibilityTimeout    int  `yaml:"VisibilityTimeout"`
+		RedrivePolicy        struct {
+			Target          yaml.Node `yaml:"deadLetterTargetArn"`
+			MaxReceiveCount int       `yaml:"maxReceiveCount"`
+		} `yaml:"RedrivePolicy"`
+	}
+	type alarmProps struct {
+		MetricName string `yaml:"MetricName"`
+		Dimensions []struct {
+			Value yaml.Node `yaml:"Value"`
+		} `yaml:"Dimensions"`
+	}
+	queues := map[string]queueProps{}
+	alarmed := map[string]bool{} // "<metric> <resource>"
+	for id, r := range tpl.Resources {
+		switch r.Type {
+		case "AWS::SQS::Queue":
+			var q queueProps
+			if err := r.Properties.Decode(&q); err != nil {
+				t.Fatal(err)
+			}
+			if !q.SqsManagedSseEnabled {
+				t.Errorf("%s: not encrypted", id)
+			}
+			queues[id] = q
+		case "AWS::CloudWatch::Alarm":
+			var a alarmProps
+			if err := r.Properties.Decode(&a); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range a.Dimensions {
+				// !Ref X or !GetAtt X.QueueName
+				alarmed[a.MetricName+" "+strings.SplitN(d.Value.Value, ".", 2)[0]] = true
+			}
+		}
+	}
+	consumed := 0
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var fn function
+		if err := r.Properties.Decode(&fn); err != nil {
+			t.Fatal(err)
+		}
+		if !alarmed["Errors "+id] {
+			t.Errorf("%s: no alarm on its errors", id)
+		}
+		for name, ev := range fn.Events {
+			if ev.Type != "SQS" {
+				continue
+			}
+			consumed++
+			src := strings.TrimSuffix(ev.Properties.Queue.Value, ".Arn")
+			q, ok := queues[src]
+			if !ok {
+				t.Errorf("%s: event %s consumes %q, not a queue of the template", id, name, ev.Properties.Queue.Value)
+				continue
+			}
+			if q.RedrivePolicy.MaxReceiveCount != 5 {
+				t.Errorf("%s: maxReceiveCount %d, want 5", src, q.RedrivePolicy.MaxReceiveCount)
+			}
+			dlq := strings.TrimSuffix(q.RedrivePolicy.Target.Value, ".Arn")
+			if _, ok := queues[dlq]; !ok {
+				t.Errorf("%s: dead-letter queue %q is not a queue of the template", src, dlq)
+			}
+			if !alarmed["ApproximateNumberOfMessagesVisible "+dlq] {
+				t.Errorf("%s: no alarm on its dead-letter queue %s", src, dlq)
+			}
+		}
+	}
+	if consumed < 2 {
+		t.Errorf("%d SQS event sources, want one per pipeline stage", consumed)
 	}
 }

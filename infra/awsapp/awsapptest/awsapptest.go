@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sdksqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -31,6 +32,9 @@ import (
 	"orderhub/shared/channel/platforms"
 	"orderhub/shared/order"
 	"orderhub/shared/pii"
+	"orderhub/shared/pipeline"
+	"orderhub/shared/queue"
+	"orderhub/shared/queue/sqs"
 	"orderhub/shared/store"
 	"orderhub/shared/store/dynamo"
 )
@@ -48,12 +52,17 @@ type Env struct {
 	// orderhub/<Prefix>/shops/... and /orderhub/<Prefix>/shops.
 	Prefix string
 
+	// SQS is a client of the emulator's SQS; QueueURLs are the pipeline queues' URLs by port
+	// name (route, stock-lock), and their dead-letter queues' as <name>-dlq.
+	SQS       *sdksqs.Client
+	QueueURLs map[string]string
+
 	sm  *secretsmanager.Client
 	ssm *ssm.Client
 }
 
 // Start points the AWS SDK at the emulators (with t.Setenv, so the test cannot be parallel) and
-// creates the tables and the PII and admin secrets. Everything is removed when the test ends,
+// creates the tables, the pipeline queues and the PII and admin secrets. Everything is removed when the test ends,
 // except the secrets and the parameter, which moto forgets when it stops.
 func Start(t *testing.T) *Env {
 	t.Helper()
@@ -71,6 +80,11 @@ func Start(t *testing.T) *Env {
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto)
 	t.Setenv("AWS_ENDPOINT_URL_SSM", moto)
+	sqsEndpoint := os.Getenv("ORDERHUB_SQS_ENDPOINT")
+	if sqsEndpoint == "" {
+		sqsEndpoint = moto
+	}
+	t.Setenv("AWS_ENDPOINT_URL_SQS", sqsEndpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test") // DynamoDB Local takes letters and digits only
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_SESSION_TOKEN", "")
@@ -86,9 +100,11 @@ func Start(t *testing.T) *Env {
 		Prefix:   prefix,
 		AdminKey: "AdminKey-" + rand.Text() + rand.Text(),
 		Tables: dynamo.Tables{Orders: "orderhub-" + prefix + "-orders", Keys: "orderhub-" + prefix + "-keys",
-			Channel: "orderhub-" + prefix + "-channel"},
-		sm:  secretsmanager.NewFromConfig(cfg),
-		ssm: ssm.NewFromConfig(cfg),
+			Channel: "orderhub-" + prefix + "-channel", Stock: "orderhub-" + prefix + "-stock"},
+		SQS:       sdksqs.NewFromConfig(cfg),
+		QueueURLs: map[string]string{},
+		sm:        secretsmanager.NewFromConfig(cfg),
+		ssm:       ssm.NewFromConfig(cfg),
 	}
 	e.Store = dynamo.New(dynamodb.NewFromConfig(cfg), e.Tables)
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -103,6 +119,7 @@ func Start(t *testing.T) *Env {
 			t.Errorf("DeleteTables: %v", err)
 		}
 	})
+	e.createQueues(t)
 	e.Vars = map[string]string{
 		awsapp.EnvOrdersTable:    e.Tables.Orders,
 		awsapp.EnvKeysTable:      e.Tables.Keys,
@@ -110,8 +127,37 @@ func Start(t *testing.T) *Env {
 		awsapp.EnvPIISecret:      e.PutSecret(t, "pii-hash-key", "pii-hash-key-from-secrets-manager-"+rand.Text()),
 		awsapp.EnvAdminKeySecret: e.PutSecret(t, "admin-api-key", e.AdminKey),
 		awsapp.EnvShopsParameter: "/orderhub/" + prefix + "/shops",
+		awsapp.EnvStockTable:     e.Tables.Stock,
+		awsapp.EnvRouteQueueURL:  e.QueueURLs[pipeline.QueueRoute],
+		awsapp.EnvStockQueueURL:  e.QueueURLs[pipeline.QueueStock],
+		awsapp.EnvRouteDLQURL:    e.QueueURLs[pipeline.QueueRoute+queue.DeadSuffix],
+		awsapp.EnvStockDLQURL:    e.QueueURLs[pipeline.QueueStock+queue.DeadSuffix],
 	}
 	return e
+}
+
+// createQueues creates the pipeline queues as the template does, as orderhub-<Prefix>-<name>
+// with a dead-letter queue after 5 receives, and deletes them when the test ends.
+func (e *Env) createQueues(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	qs := sqs.New(e.SQS)
+	for _, name := range []string{pipeline.QueueRoute, pipeline.QueueStock} {
+		physical := "orderhub-" + e.Prefix + "-" + name
+		if err := qs.Declare(ctx, physical, queue.Options{MaxAttempts: 5}); err != nil {
+			t.Fatal(err)
+		}
+		for port, q := range map[string]string{name: physical, name + queue.DeadSuffix: physical + queue.DeadSuffix} {
+			out, err := e.SQS.GetQueueUrl(ctx, &sdksqs.GetQueueUrlInput{QueueName: aws.String(q)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.QueueURLs[port] = aws.ToString(out.QueueUrl)
+			t.Cleanup(func() {
+				_, _ = e.SQS.DeleteQueue(context.Background(), &sdksqs.DeleteQueueInput{QueueUrl: out.QueueUrl})
+			})
+		}
+	}
 }
 
 // Getenv reads Vars: pass it to awsapp.Wire.

@@ -1,8 +1,8 @@
 // Package dynamo is the DynamoDB adapter of the order store (store.Orders), of the API key store
-// (auth.Keys), and of the channel machinery's poll states (poll.States) and push delivery ids
-// (webhook.Deliveries). It passes storetest, keytest and the channel ports' cases against DynamoDB
-// Local. Schema returns the
-// exact tables and indexes that template.yaml must declare; CreateTables creates them.
+// (auth.Keys), of the saved rule sets (rules.Store), and of the channel machinery's poll states
+// (poll.States) and push delivery ids (webhook.Deliveries). It passes storetest, keytest and the
+// channel ports' cases against DynamoDB Local. Schema returns the exact tables and indexes that
+// template.yaml must declare; CreateTables creates them.
 //
 // # Orders table
 //
@@ -15,6 +15,8 @@
 //	                                                                               rev 12 digits, chunk 4 digits, ≤ 300 KB each
 //	KEY#<channel_order_id>   <channel>/<shop>    id                                an order's identity → its id
 //	TRACK#<tracking_no>      ORDER#<id>          id                                a shipment's tracking number → its order
+//	RULES                    V#<version, 19 d>   doc                               a saved rule set (rules.Store, rules.go);
+//	                                                                               the newest is one Query, backwards, Limit 1
 //
 // Access patterns, all on keys (no Scan of the orders table anywhere):
 //
