@@ -125,7 +125,11 @@ func (p *Pipeline) Route(ctx context.Context, m queue.Message) error {
 }
 
 // release gives back the stock of an order that was held or cancelled after its reservation.
+// A presale order held only to wait for its stock stays in the presale pool.
 func (p *Pipeline) release(ctx context.Context, o order.Order) error {
+	if waitsForPresale(o) {
+		return nil
+	}
 	res, err := p.Stock.Release(ctx, o.ID, "order "+string(o.Status))
 	switch {
 	case errors.Is(err, stock.ErrNoReservation), errors.Is(err, stock.ErrState):
@@ -210,11 +214,50 @@ func (p *Pipeline) route(ctx context.Context, o order.Order) error {
 	if err != nil {
 		return err
 	}
+	if waitsForPresale(updated) && decision.Route != nil && decision.Route.Supplier == "" {
+		return p.presale(ctx, updated, decision.Route.Warehouse)
+	}
 	if updated.Status != order.Routed {
 		return nil
 	}
 	body, _ := json.Marshal(message{OrderID: updated.ID, Warehouses: warehouses})
 	return p.Queues.Send(ctx, QueueStock, queue.Outgoing{Body: body, Key: updated.ID + ":" + strconv.FormatInt(updated.Rev, 10)})
+}
+
+// waitsForPresale reports whether the order is held only because its goods are presale.
+func waitsForPresale(o order.Order) bool {
+	if o.Status != order.Held || len(o.Holds) == 0 {
+		return false
+	}
+	for _, h := range o.Holds {
+		if h.Code != holdPresale {
+			return false
+		}
+	}
+	return true
+}
+
+// holdPresale is the hold code of the default rule set's presale rule.
+const holdPresale = "presale"
+
+// presale puts a presale order in the stock store's presale pool: it is not reserved against
+// current stock. When its stock arrives a person releases the hold, the order is routed again,
+// and the stock lock's Reserve promotes it from the pool (or leaves it waiting when still short).
+func (p *Pipeline) presale(ctx context.Context, o order.Order, warehouse string) error {
+	needs, err := stock.Expand(o.Lines, p.Mapping.For(o.Channel))
+	if err != nil {
+		return nil // an unmapped presale line is found again, and held, when the order is routed
+	}
+	res, err := p.Stock.Presale(ctx, stock.Reservation{OrderID: o.ID, Warehouse: warehouse, Needs: needs, Key: o.ID + ":presale"})
+	if err != nil || res.Replayed {
+		return err
+	}
+	_, err = p.Orders.Update(ctx, o.ID, func(cur *order.Order) error {
+		cur.Timeline = append(cur.Timeline, order.Event{At: p.now(), Actor: actorStock, Kind: "presale_pool",
+			Reason: "waiting in the presale pool of " + warehouse + "; not reserved against current stock"})
+		return nil
+	})
+	return err
 }
 
 // Reserve handles one stock-lock message: every line of the order is reserved in one warehouse

@@ -286,3 +286,37 @@ func TestDropshipAndUnmappedAndMalformed(t *testing.T) {
 		t.Fatalf("a message for a vanished order must be dropped, not retried: %v", err)
 	}
 }
+
+func TestPresaleOrdersWaitInThePoolAndArePromotedOnRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.p.Catalogue["TEA-NEW-2027"] = rules.SKUAttrs{Presale: true}
+	o := e.ingest(e.paid("浙江省", "TEA-NEW-2027", 2, 9900))
+	e.drain()
+	got := e.get(o.ID)
+	if got.Status != order.Held || got.Holds[0].Code != "presale" || !hasEvent(got, "presale_pool", "") {
+		t.Fatalf("presale order: %s %+v", got.Status, got.Holds)
+	}
+	wait, err := e.stock.Waitlist(e.ctx, "TEA-NEW-2027", stock.Paging{})
+	if err != nil || len(wait.Orders) != 1 {
+		t.Fatalf("presale pool: %+v %v", wait, err)
+	}
+	e.drain() // redelivery keeps it waiting, not released
+	if wait, _ := e.stock.Waitlist(e.ctx, "TEA-NEW-2027", stock.Paging{}); len(wait.Orders) != 1 {
+		t.Fatal("the router took a presale order out of the pool")
+	}
+	// The goods arrive; a person releases the hold; the order is reserved from the new stock.
+	if _, err := e.stock.SetOnHand(e.ctx, "TEA-NEW-2027", "WH-HZ", 5, "test", "presale stock arrived"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.hub.Release(e.ctx, auth.Principal{Name: "lead", Role: auth.Supervisor}, o.ID, "presale", "stock arrived"); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	if got := e.get(o.ID); got.Status != order.Reserved || e.available("TEA-NEW-2027", "WH-HZ") != 3 {
+		t.Fatalf("after the stock arrived: %s, available %d", got.Status, e.available("TEA-NEW-2027", "WH-HZ"))
+	}
+	if wait, _ := e.stock.Waitlist(e.ctx, "TEA-NEW-2027", stock.Paging{}); len(wait.Orders) != 0 {
+		t.Fatal("a promoted order is still in the pool")
+	}
+}
