@@ -5,7 +5,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: run test test-aws vet bench build lint clean
+.PHONY: run test test-aws vet bench build deploy lint clean
 
 ## run: the whole hub in one process on http://127.0.0.1:8080 (SQLite under ./data)
 run:
@@ -52,6 +52,12 @@ build-RouteFunction:
 
 build-StockLockFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/stocklock
+
+## deploy: build every function for arm64 and deploy the SAM stack, asking for its parameters
+deploy:
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
+	sam build
+	sam deploy --guided
 
 ## lint: the SAM template
 lint:
