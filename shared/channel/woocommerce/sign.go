@@ -1,13 +1,9 @@
 package woocommerce
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 
-	"orderhub/shared/channel"
-	"orderhub/shared/fault"
+	"orderhub/shared/channel/chanhttp"
 )
 
 // Webhook headers WooCommerce sends with every delivery (the creation ping sends none of them).
@@ -25,30 +21,11 @@ const (
 // base64(HMAC-SHA256(key = the webhook's secret, message = the body bytes as sent)).
 // WooCommerce signs with the secret after decoding HTML entities (wp_specialchars_decode), i.e.
 // the secret as the merchant typed it, which is the form the shop configuration holds.
-func Sign(secret string, body []byte) string {
-	return base64.StdEncoding.EncodeToString(mac(secret, body))
-}
+func Sign(secret string, body []byte) string { return chanhttp.SignBase64HMAC(secret, body) }
 
-func mac(secret string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return m.Sum(nil)
-}
-
-// verify checks header against the body's HMAC, comparing the raw digests with hmac.Equal.
+// verify checks header against the body's HMAC (constant time; see chanhttp.VerifyBase64HMAC).
 func verify(secret string, body []byte, header string) error {
-	header = strings.TrimSpace(header)
-	if header == "" {
-		return fault.With(channel.ErrBadSignature, "missing %s", HeaderSignature)
-	}
-	got, err := base64.StdEncoding.DecodeString(header)
-	if err != nil {
-		return fault.With(channel.ErrBadSignature, "%s is not base64", HeaderSignature)
-	}
-	if !hmac.Equal(got, mac(secret, body)) {
-		return channel.ErrBadSignature
-	}
-	return nil
+	return chanhttp.VerifyBase64HMAC(secret, body, header, HeaderSignature)
 }
 
 // isPingBody reports whether body is WooCommerce's creation ping, which posts the form body
