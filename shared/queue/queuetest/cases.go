@@ -18,7 +18,7 @@ func testSendReceiveAck(t *testing.T, fx *fixture) {
 	name := fx.declare("basic", 5)
 	before := time.Now()
 	fx.send(name, text("a"), text("b"), text("c"))
-	got := fx.receiveN(name, 3, 30*fx.f.Tick)
+	got := fx.receiveN(name, 3, fx.hold())
 	ids := map[string]bool{}
 	for _, m := range got {
 		want := "body of " + m.Key
@@ -63,7 +63,7 @@ func testOpaqueBodies(t *testing.T, fx *fixture) {
 		out = append(out, queue.Outgoing{Body: b, Key: "key-" + k})
 	}
 	fx.send(name, out...)
-	got := fx.receiveN(name, len(bodies), 30*fx.f.Tick)
+	got := fx.receiveN(name, len(bodies), fx.hold())
 	for _, m := range got {
 		want := bodies[strings.TrimPrefix(m.Key, "key-")]
 		if !bytes.Equal(m.Body, want) {
@@ -107,7 +107,7 @@ func testErrors(t *testing.T, fx *fixture) {
 		t.Errorf("DeadLetters of a fresh queue = %+v, %v; want an empty last page", p, err)
 	}
 	fx.send(name, text("r"))
-	m := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	m := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	if err := fx.q.Retry(ctx, name, m.Receipt, queue.MaxVisibility+time.Second, nil); !errors.Is(err, queue.ErrInvalid) {
 		t.Errorf("Retry with too long a delay = %v, want ErrInvalid", err)
 	}
@@ -115,7 +115,7 @@ func testErrors(t *testing.T, fx *fixture) {
 	// The default MaxAttempts is in force: the message gets DefaultMaxAttempts deliveries.
 	fx.send(name, text("default"))
 	for i := 1; i <= queue.DefaultMaxAttempts; i++ {
-		m := fx.receiveOne(name, 30*fx.f.Tick, 2*fx.f.Tick)
+		m := fx.receiveOne(name, fx.hold(), 2*fx.f.Tick)
 		if m.Attempt != i {
 			t.Fatalf("delivery %d has attempt %d", i, m.Attempt)
 		}
@@ -171,7 +171,7 @@ func testConcurrentConsumers(t *testing.T, fx *fixture) {
 	for range fx.f.Consumers {
 		wg.Go(func() {
 			for done.Load() < int64(n) && time.Now().Before(deadline) {
-				msgs, err := fx.q.Receive(fx.ctx, name, queue.ReceiveOptions{Max: 10, Visibility: 5 * time.Minute, Wait: fx.f.Tick})
+				msgs, err := fx.q.Receive(fx.ctx, name, queue.ReceiveOptions{Max: 10, Visibility: max(30*time.Second, 30*fx.f.Tick), Wait: fx.f.Tick})
 				if err != nil {
 					t.Errorf("Receive = %v", err)
 					return
@@ -229,7 +229,7 @@ func testRedelivery(t *testing.T, fx *fixture) {
 	if got := fx.receive(name, 10, vis, 0); len(got) > 0 && soon(start, vis) {
 		t.Fatalf("message %s delivered again within its visibility", describe(got[0]))
 	}
-	second := fx.receiveOne(name, 30*fx.f.Tick, vis)
+	second := fx.receiveOne(name, fx.hold(), vis)
 	switch {
 	case second.ID != first.ID || second.Key != first.Key || !bytes.Equal(second.Body, first.Body):
 		t.Fatalf("redelivered %s, want %s again", describe(second), describe(first))
@@ -247,7 +247,7 @@ func testStaleReceipt(t *testing.T, fx *fixture) {
 	name := fx.declare("stale", 5)
 	fx.send(name, text("stale"))
 	first := fx.receiveOne(name, fx.f.Tick, fx.f.Tick)
-	second := fx.receiveOne(name, 30*fx.f.Tick, 2*fx.f.Tick)
+	second := fx.receiveOne(name, fx.hold(), 2*fx.f.Tick)
 	if second.Attempt != 2 {
 		t.Fatalf("second delivery has attempt %d", second.Attempt)
 	}
@@ -287,7 +287,7 @@ func testAckAfterExpiry(t *testing.T, fx *fixture) {
 func testAckTwice(t *testing.T, fx *fixture) {
 	name := fx.declare("ack-twice", 5)
 	fx.send(name, text("once"))
-	m := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	m := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	fx.ack(name, m.Receipt)
 	if err := fx.q.Ack(fx.ctx, name, m.Receipt); err != nil {
 		t.Fatalf("second Ack of one receipt = %v, want nil", err)
@@ -300,19 +300,19 @@ func testAckTwice(t *testing.T, fx *fixture) {
 func testRetryDelay(t *testing.T, fx *fixture) {
 	name := fx.declare("retry", 5)
 	fx.send(name, text("retry"))
-	m := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	m := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	delay := 3 * fx.f.Tick
 	start := time.Now()
 	if err := fx.q.Retry(fx.ctx, name, m.Receipt, delay, errors.New("downstream busy")); err != nil {
 		t.Fatalf("Retry = %v", err)
 	}
-	if got := fx.receive(name, 10, 30*fx.f.Tick, 0); len(got) > 0 && soon(start, delay) {
+	if got := fx.receive(name, 10, fx.hold(), 0); len(got) > 0 && soon(start, delay) {
 		t.Fatalf("retried message %s came back before its delay", describe(got[0]))
 	}
 	if soon(start, delay) && !fx.f.ApproximateDepth {
 		fx.depth(name, queue.Depth{InFlight: 1})
 	}
-	m2 := fx.receiveOne(name, 30*fx.f.Tick, delay)
+	m2 := fx.receiveOne(name, fx.hold(), delay)
 	if m2.Attempt != 2 || m2.ID != m.ID {
 		t.Fatalf("after Retry got %s, want %s with attempt 2", describe(m2), describe(m))
 	}
@@ -320,7 +320,7 @@ func testRetryDelay(t *testing.T, fx *fixture) {
 	if err := fx.q.Retry(fx.ctx, name, m2.Receipt, 0, errors.New("again")); err != nil {
 		t.Fatalf("Retry(0) = %v", err)
 	}
-	m3 := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	m3 := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	if m3.Attempt != 3 {
 		t.Fatalf("after Retry(0) got attempt %d, want 3", m3.Attempt)
 	}
@@ -334,12 +334,12 @@ func testSendDelay(t *testing.T, fx *fixture) {
 	out.Delay = delay
 	start := time.Now()
 	fx.send(name, out, text("now"))
-	now := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	now := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	if now.Key != "now" && soon(start, delay) {
 		t.Fatalf("the delayed message came first")
 	}
 	fx.ack(name, now.Receipt)
-	later := fx.receiveOne(name, 30*fx.f.Tick, delay)
+	later := fx.receiveOne(name, fx.hold(), delay)
 	if later.Key != "later" || later.Attempt != 1 {
 		t.Fatalf("got %s, want the delayed message on its first delivery", describe(later))
 	}
@@ -353,7 +353,7 @@ func testWaitWakes(t *testing.T, fx *fixture) {
 	done := make(chan []queue.Message, 1)
 	start := time.Now()
 	go func() {
-		msgs, err := fx.q.Receive(fx.ctx, name, queue.ReceiveOptions{Max: 1, Visibility: 30 * fx.f.Tick, Wait: wait})
+		msgs, err := fx.q.Receive(fx.ctx, name, queue.ReceiveOptions{Max: 1, Visibility: fx.hold(), Wait: wait})
 		if err != nil {
 			t.Errorf("Receive = %v", err)
 		}
@@ -376,7 +376,7 @@ func testDeadAfterRetries(t *testing.T, fx *fixture) {
 	fx.send(name, queue.Outgoing{Body: []byte{0xde, 0xad}, Key: "order-1#v1"})
 	var last queue.Message
 	for i := 1; i <= 2; i++ {
-		last = fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+		last = fx.receiveOne(name, fx.hold(), fx.f.Tick)
 		if last.Attempt != i {
 			t.Fatalf("delivery %d has attempt %d", i, last.Attempt)
 		}
@@ -418,7 +418,7 @@ func testDeadAfterRetries(t *testing.T, fx *fixture) {
 	if err := fx.q.Replay(fx.ctx, name, d.ID); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("second Replay = %v, want ErrNotFound", err)
 	}
-	back := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	back := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	switch {
 	case back.Attempt != 1:
 		t.Fatalf("replayed message has attempt %d, want 1: Replay resets the attempts", back.Attempt)
@@ -456,7 +456,7 @@ func testDeadListing(t *testing.T, fx *fixture) {
 	for i := range n {
 		fx.send(name, text(fmt.Sprintf("d%d", i))) // one by one: the listing order is send order
 	}
-	for _, m := range fx.receiveN(name, n, 30*fx.f.Tick) {
+	for _, m := range fx.receiveN(name, n, fx.hold()) {
 		if err := fx.q.Retry(fx.ctx, name, m.Receipt, 0, errors.New("poison")); err != nil {
 			t.Fatalf("Retry = %v", err)
 		}
@@ -512,7 +512,7 @@ func testDeadListing(t *testing.T, fx *fixture) {
 			t.Fatalf("Replay(%s) = %v", d.Key, err)
 		}
 	}
-	back := fx.receiveN(name, n, 30*fx.f.Tick)
+	back := fx.receiveN(name, n, fx.hold())
 	fx.ack(name, receipts(back)...)
 	fx.depth(name, queue.Depth{})
 }
@@ -523,7 +523,7 @@ func testDepth(t *testing.T, fx *fixture) {
 	later.Delay = queue.MaxDelay
 	fx.send(name, text("a"), text("b"), text("c"), later)
 	fx.depth(name, queue.Depth{Ready: 3, Delayed: 1})
-	m := fx.receiveOne(name, 30*fx.f.Tick, fx.f.Tick)
+	m := fx.receiveOne(name, fx.hold(), fx.f.Tick)
 	fx.depth(name, queue.Depth{Ready: 2, Delayed: 1, InFlight: 1})
 	if err := fx.q.Retry(fx.ctx, name, m.Receipt, 100*fx.f.Tick, errors.New("later")); err != nil {
 		t.Fatalf("Retry = %v", err)
@@ -540,7 +540,7 @@ func testLargeBatch(t *testing.T, fx *fixture) {
 		out[i] = text(fmt.Sprintf("b%02d", i))
 	}
 	fx.send(name, out...)
-	got := byKey(fx.receiveN(name, n, 30*fx.f.Tick))
+	got := byKey(fx.receiveN(name, n, fx.hold()))
 	for i := range n {
 		k := fmt.Sprintf("b%02d", i)
 		if m, ok := got[k]; !ok || string(m.Body) != "body of "+k {
@@ -561,7 +561,7 @@ func testIsolation(t *testing.T, fx *fixture) {
 	fx.send(a, text("for-a"))
 	fx.expectEmpty(b, "queue b received a message sent to queue a")
 	fx.depth(b, queue.Depth{})
-	m := fx.receiveOne(a, 30*fx.f.Tick, fx.f.Tick)
+	m := fx.receiveOne(a, fx.hold(), fx.f.Tick)
 	if m.Key != "for-a" {
 		t.Fatalf("queue a gave %s", describe(m))
 	}

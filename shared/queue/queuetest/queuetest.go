@@ -155,7 +155,7 @@ func (fx *fixture) receive(name string, max int, visibility, wait time.Duration)
 func (fx *fixture) receiveN(name string, n int, visibility time.Duration) []queue.Message {
 	fx.t.Helper()
 	var got []queue.Message
-	deadline := time.Now().Add(max(30*fx.f.Tick, 10*time.Second))
+	deadline := time.Now().Add(max(30*fx.f.Tick, 15*time.Second))
 	for len(got) < n && time.Now().Before(deadline) {
 		got = append(got, fx.receive(name, n-len(got), visibility, fx.f.Tick)...)
 	}
@@ -165,10 +165,15 @@ func (fx *fixture) receiveN(name string, n int, visibility time.Duration) []queu
 	return got
 }
 
-// receiveOne receives exactly one message, waiting up to wait plus a margin.
+// hold is the visibility of a delivery that the test keeps: long enough not to expire while the
+// test looks at it, short enough that a delivery whose response got lost on the way (the SDK
+// then sends the receive again; see the sqs tests) is visible again before receiveOne gives up.
+func (fx *fixture) hold() time.Duration { return 12 * fx.f.Tick }
+
+// receiveOne receives exactly one message, waiting up to wait plus a margin that outlasts hold.
 func (fx *fixture) receiveOne(name string, visibility, wait time.Duration) queue.Message {
 	fx.t.Helper()
-	deadline := time.Now().Add(wait + 5*fx.f.Tick)
+	deadline := time.Now().Add(wait + 15*fx.f.Tick)
 	for time.Now().Before(deadline) {
 		if got := fx.receive(name, 1, visibility, fx.f.Tick); len(got) > 0 {
 			return got[0]
