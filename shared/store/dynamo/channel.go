@@ -15,6 +15,8 @@ import (
 
 	"orderhub/shared/channel/poll"
 	"orderhub/shared/channel/webhook"
+	"orderhub/shared/fault"
+	"orderhub/shared/store"
 )
 
 var (
@@ -131,20 +133,38 @@ func (s *Store) Delivered(ctx context.Context, key string) (bool, error) {
 // MarkDelivered records a processed delivery id until expires with a conditional put: it writes
 // when the id is new, expired, or remembered for less long, so that a racing or repeated mark never
 // shortens how long an id is remembered. A mark that loses to a longer one is not an error.
+//
+// A lost condition is checked by reading the item back: only an item remembered at least as long
+// ends the call. (DynamoDB Local has been seen to refuse a racing put while no such item was
+// stored; the read costs one request, and only when marks race.)
 func (s *Store) MarkDelivered(ctx context.Context, key string, expires time.Time) error {
 	exp := epochCeil(expires)
-	item := deliveryKey(key)
-	item[attrExpiresAt] = num(exp)
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.tables.Channel),
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #exp < :exp"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#exp": attrExpiresAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":exp": num(exp)},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
-		return unavailable("PutItem", err)
+	for attempt := 0; ; attempt++ {
+		item := deliveryKey(key)
+		item[attrExpiresAt] = num(exp)
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 aws.String(s.tables.Channel),
+			Item:                      item,
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #exp < :exp"),
+			ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#exp": attrExpiresAt},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":exp": num(exp)},
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if err == nil {
+			return nil
+		}
+		if !errors.As(err, &ccf) {
+			return unavailable("PutItem", err)
+		}
+		stored, err := s.getItem(ctx, s.tables.Channel, deliveryKey(key))
+		if err != nil {
+			return err
+		}
+		if have, ok := numAttr(stored, attrExpiresAt); ok && have >= exp {
+			return nil
+		}
+		if attempt == 4 {
+			return fault.Wrap(store.ErrContention, errors.New("delivery mark kept losing its condition"))
+		}
 	}
-	return nil
 }
