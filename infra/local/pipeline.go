@@ -76,26 +76,18 @@ func seedSandboxStock(ctx context.Context, st stock.Store) error {
 	return nil
 }
 
-// runStages consumes the stage queues until ctx ends, then waits for the messages in hand.
+// runStages consumes the router's and the stock lock's queues, and those of the more stages,
+// until ctx ends, then waits for the messages in hand.
 func runStages(ctx context.Context, p *pipeline.Pipeline, log *slog.Logger, more ...stage) {
+	stages := append([]stage{{queue: pipeline.QueueRoute, handle: p.Route}, {queue: pipeline.QueueStock, handle: p.Reserve}}, more...)
 	var wg sync.WaitGroup
-	for _, st := range more {
+	for _, st := range stages {
 		wg.Go(func() {
 			opts := queue.RunOptions{Concurrency: 4, Visibility: 30 * time.Second, Wait: time.Second, Logger: log, Backoff: st.backoff}
 			if err := queue.Run(ctx, p.Queues, st.queue, st.handle, opts); err != nil {
 				log.Error("stage stopped", slog.String("queue", st.queue), slog.String("error", err.Error()))
 			}
 		})
-	}
-	for q, h := range map[string]queue.Handler{pipeline.QueueRoute: p.Route, pipeline.QueueStock: p.Reserve} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			opts := queue.RunOptions{Concurrency: 4, Visibility: 30 * time.Second, Wait: time.Second, Logger: log}
-			if err := queue.Run(ctx, p.Queues, q, h, opts); err != nil {
-				log.Error("stage stopped", slog.String("queue", q), slog.String("error", err.Error()))
-			}
-		}()
 	}
 	wg.Wait()
 }
