@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"orderhub/shared/channel/chanhttp"
@@ -42,9 +41,8 @@ type Sandbox struct {
 	// Faults injects a failing page (HTTP 503 from the gateway) and JD's "App Call Limited" answer.
 	Faults *sandbox.Faults
 
-	mu  sync.Mutex
+	chanhttp.SimMarket
 	cfg SandboxConfig
-	sim *chanhttp.Sim
 }
 
 // NewSandbox returns a sandbox with no orders yet; Advance generates them.
@@ -56,7 +54,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		Seed: cfg.Seed, Start: cfg.Start, OrdersPerHour: cfg.OrdersPerHour,
 		ID: func(n int, _ time.Time) string { return strconv.FormatInt(290_000_000_000+int64(n)*37, 10) },
 	})
-	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, sim: sim}
+	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, SimMarket: chanhttp.SimMarket{Sim: sim}}
 }
 
 // Credentials returns the credentials the sandbox accepts, for a channel.Shop.
@@ -64,46 +62,17 @@ func (s *Sandbox) Credentials() map[string]string {
 	return map[string]string{"app_key": s.cfg.AppKey, "app_secret": s.cfg.AppSecret, "access_token": s.cfg.AccessToken}
 }
 
-// Now returns the sandbox clock.
-func (s *Sandbox) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Now()
-}
-
-// Advance moves the clock by d: orders are placed, paid, shipped, finished, cancelled and refunded.
-func (s *Sandbox) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.Advance(d)
-}
-
-// Tick advances the clock to the real time, for local runs where the marketplace lives in real
-// time: call it periodically (or before answering) and orders appear as time passes.
-func (s *Sandbox) Tick() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.AdvanceTo(time.Now())
-}
-
 // Orders returns every listed (paid) order in its current state: the truth tests compare with.
 func (s *Sandbox) Orders() []OrderInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	var out []OrderInfo
-	for _, o := range s.sim.Orders() {
+	for _, o := range s.Sim.Orders() {
 		if listed(o) {
 			out = append(out, render(o))
 		}
 	}
 	return out
-}
-
-// Shipments returns the writebacks received, each once however often it was sent.
-func (s *Sandbox) Shipments() []chanhttp.SimShipment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Shipments()
 }
 
 // listed reports whether JD shows the order: online-paid orders appear once paid.
@@ -117,10 +86,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := chanhttp.FromForm(r.Form)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	if s.cfg.AdvancePerRequest > 0 {
-		s.sim.Advance(s.cfg.AdvancePerRequest)
+		s.Sim.Advance(s.cfg.AdvancePerRequest)
 	}
 	if s.Faults.RateLimited() {
 		writeJOSError(w, codeCallLimited, "限制时间内调用失败次数", "App Call Limited")
@@ -143,7 +112,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "jingdong.pop.order.search":
 		s.search(w, biz)
 	case "jingdong.pop.order.get":
-		o, ok := s.sim.Order(strings.TrimSpace(biz["order_id"]))
+		o, ok := s.Sim.Order(strings.TrimSpace(biz["order_id"]))
 		if !ok || !listed(o) {
 			s.answer(w, p["method"], "orderDetailInfo", map[string]any{}, failure("订单不存在", "order not exist"))
 			return
@@ -179,7 +148,7 @@ func (s *Sandbox) verify(p chanhttp.Params) *josError {
 		// JD's own worked example writes milliseconds and the zone: 2021-05-07 09:20:39.683+0800.
 		ts, err = time.Parse("2006-01-02 15:04:05.000-0700", p["timestamp"])
 	}
-	if err != nil || ts.Sub(s.sim.Now()).Abs() > 10*time.Minute {
+	if err != nil || ts.Sub(s.Sim.Now()).Abs() > 10*time.Minute {
 		return e(8, "非法的时间戳参数", "Invalid Timestamp")
 	}
 	if p["app_key"] != s.cfg.AppKey || !chanhttp.SignatureEqual(p["sign"], Sign(p, s.cfg.AppSecret)) {
@@ -215,7 +184,7 @@ func (s *Sandbox) search(w http.ResponseWriter, biz map[string]string) {
 	for _, st := range strings.Split(biz["order_state"], ",") {
 		states[strings.TrimSpace(st)] = true
 	}
-	all := s.sim.Window(from, to, func(o *chanhttp.SimOrder) bool { return listed(o) && states[stateOf(o)] })
+	all := s.Sim.Window(from, to, func(o *chanhttp.SimOrder) bool { return listed(o) && states[stateOf(o)] })
 	if biz["sortType"] == "0" {
 		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
 			all[i], all[j] = all[j], all[i]
@@ -239,11 +208,11 @@ func (s *Sandbox) shipment(w http.ResponseWriter, biz map[string]string) {
 		result(false, "10400001", "参数错误", "order_id, logi_coprId and logi_no are required")
 		return
 	}
-	if o, ok := s.sim.Order(id); !ok || !listed(o) {
+	if o, ok := s.Sim.Order(id); !ok || !listed(o) {
 		result(false, "10400002", "订单不存在", "order not exist")
 		return
 	}
-	switch err := s.sim.Ship(id, copr, waybill); {
+	switch err := s.Sim.Ship(id, copr, waybill); {
 	case errors.Is(err, chanhttp.ErrSimNoOrder):
 		result(false, "10400002", "订单不存在", "order not exist")
 	case err != nil:

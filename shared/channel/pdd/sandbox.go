@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"orderhub/shared/channel/chanhttp"
@@ -53,9 +52,8 @@ type Sandbox struct {
 	// Faults injects a failing page (HTTP 502 from the gateway) and the rate-limit answer.
 	Faults *sandbox.Faults
 
-	mu  sync.Mutex
+	chanhttp.SimMarket
 	cfg SandboxConfig
-	sim *chanhttp.Sim
 }
 
 // NewSandbox returns a sandbox with no orders yet; Advance generates them.
@@ -70,7 +68,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 			return t.In(chanhttp.Beijing).Format("060102") + "-" + strconv.FormatInt(100_000_000_000_000+int64(n)*104729, 10)
 		},
 	})
-	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, sim: sim}
+	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, SimMarket: chanhttp.SimMarket{Sim: sim}}
 }
 
 // Credentials returns the credentials the sandbox accepts, for a channel.Shop.
@@ -78,44 +76,15 @@ func (s *Sandbox) Credentials() map[string]string {
 	return map[string]string{"client_id": s.cfg.ClientID, "client_secret": s.cfg.ClientSecret, "access_token": s.cfg.AccessToken}
 }
 
-// Now returns the sandbox clock.
-func (s *Sandbox) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Now()
-}
-
-// Advance moves the clock by d: orders are placed, paid, shipped, received, cancelled and refunded.
-func (s *Sandbox) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.Advance(d)
-}
-
-// Tick advances the clock to the real time, for local runs where the marketplace lives in real
-// time: call it periodically (or before answering) and orders appear as time passes.
-func (s *Sandbox) Tick() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.AdvanceTo(time.Now())
-}
-
 // Orders returns every order in its current state: the truth tests compare with.
 func (s *Sandbox) Orders() []OrderInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]OrderInfo, 0, len(s.sim.Orders()))
-	for _, o := range s.sim.Orders() {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	out := make([]OrderInfo, 0, len(s.Sim.Orders()))
+	for _, o := range s.Sim.Orders() {
 		out = append(out, render(o))
 	}
 	return out
-}
-
-// Shipments returns the writebacks received, each once however often it was sent.
-func (s *Sandbox) Shipments() []chanhttp.SimShipment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Shipments()
 }
 
 // ServeHTTP answers one router call.
@@ -126,10 +95,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := chanhttp.FromForm(r.Form)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	if s.cfg.AdvancePerRequest > 0 {
-		s.sim.Advance(s.cfg.AdvancePerRequest)
+		s.Sim.Advance(s.cfg.AdvancePerRequest)
 	}
 	if s.Faults.RateLimited() {
 		writePDDError(w, codeRateLimited, "调用过于频繁，请调整调用频率", "")
@@ -143,7 +112,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "pdd.order.number.list.increment.get":
 		s.increment(w, p)
 	case "pdd.order.information.get":
-		o, ok := s.sim.Order(strings.TrimSpace(p["order_sn"]))
+		o, ok := s.Sim.Order(strings.TrimSpace(p["order_sn"]))
 		if !ok {
 			writePDDError(w, sbCodeService, "订单不存在", "")
 			return
@@ -166,7 +135,7 @@ func (s *Sandbox) verify(p chanhttp.Params) (int, string) {
 		return sbCodeSign, "client_id不存在"
 	}
 	ts, err := strconv.ParseInt(p["timestamp"], 10, 64)
-	if err != nil || time.Unix(ts, 0).Sub(s.sim.Now()).Abs() > 10*time.Minute {
+	if err != nil || time.Unix(ts, 0).Sub(s.Sim.Now()).Abs() > 10*time.Minute {
 		return sbCodeParam, "timestamp与服务器时间相差超过10分钟"
 	}
 	if !chanhttp.SignatureEqual(p["sign"], Sign(p, s.cfg.ClientSecret)) {
@@ -197,7 +166,7 @@ func (s *Sandbox) increment(w http.ResponseWriter, p chanhttp.Params) {
 		http.Error(w, "Bad Gateway", http.StatusBadGateway)
 		return
 	}
-	all := s.sim.Window(time.Unix(from, 0), time.Unix(to, 0), nil)
+	all := s.Sim.Window(time.Unix(from, 0), time.Unix(to, 0), nil)
 	list := []OrderInfo{}
 	for _, o := range chanhttp.Page(all, page, size) {
 		list = append(list, render(o))
@@ -215,7 +184,7 @@ func (s *Sandbox) send(w http.ResponseWriter, p chanhttp.Params) {
 		writePDDError(w, sbCodeParam, "参数错误", "order_sn/logistics_id/tracking_number")
 		return
 	}
-	switch err := s.sim.Ship(sn, logistics, tracking); {
+	switch err := s.Sim.Ship(sn, logistics, tracking); {
 	case errors.Is(err, chanhttp.ErrSimNoOrder):
 		writePDDError(w, sbCodeService, "订单不存在", "")
 	case errors.Is(err, chanhttp.ErrSimShippedOther):

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"orderhub/shared/channel/chanhttp"
@@ -42,9 +41,8 @@ type Sandbox struct {
 	// Faults injects a failing page and TOP's "App Call Limited" answer.
 	Faults *sandbox.Faults
 
-	mu  sync.Mutex
+	chanhttp.SimMarket
 	cfg SandboxConfig
-	sim *chanhttp.Sim
 }
 
 // NewSandbox returns a sandbox with no trades yet; Advance generates them.
@@ -57,7 +55,7 @@ func NewSandbox(cfg SandboxConfig) *Sandbox {
 		// 19-digit tids, beyond what a float64 holds exactly, like real ones.
 		ID: func(n int, _ time.Time) string { return strconv.FormatInt(3861_0000_0000_0000_000+int64(n)*7919, 10) },
 	})
-	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, sim: sim}
+	return &Sandbox{Faults: &sandbox.Faults{}, cfg: cfg, SimMarket: chanhttp.SimMarket{Sim: sim}}
 }
 
 // Credentials returns the credentials the sandbox accepts, for a channel.Shop.
@@ -65,44 +63,15 @@ func (s *Sandbox) Credentials() map[string]string {
 	return map[string]string{"app_key": s.cfg.AppKey, "app_secret": s.cfg.AppSecret, "session": s.cfg.Session}
 }
 
-// Now returns the sandbox clock.
-func (s *Sandbox) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Now()
-}
-
-// Advance moves the clock by d: trades are placed, paid, shipped, finished, closed and refunded.
-func (s *Sandbox) Advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.Advance(d)
-}
-
-// Tick advances the clock to the real time, for local runs where the marketplace lives in real
-// time: call it periodically (or before answering) and orders appear as time passes.
-func (s *Sandbox) Tick() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sim.AdvanceTo(time.Now())
-}
-
 // Orders returns every trade in its current state: the sandbox's truth for tests to compare with.
 func (s *Sandbox) Orders() []Trade {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Trade, 0, len(s.sim.Orders()))
-	for _, o := range s.sim.Orders() {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	out := make([]Trade, 0, len(s.Sim.Orders()))
+	for _, o := range s.Sim.Orders() {
 		out = append(out, render(o))
 	}
 	return out
-}
-
-// Shipments returns the writebacks received, each once however often it was sent.
-func (s *Sandbox) Shipments() []chanhttp.SimShipment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sim.Shipments()
 }
 
 // ServeHTTP answers one TOP call.
@@ -113,10 +82,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := chanhttp.FromForm(r.Form)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	if s.cfg.AdvancePerRequest > 0 {
-		s.sim.Advance(s.cfg.AdvancePerRequest)
+		s.Sim.Advance(s.cfg.AdvancePerRequest)
 	}
 	if s.Faults.RateLimited() {
 		writeTOPError(w, 7, "App Call Limited", "accesscontrol.limited-by-app-access-count", "This ban will last for 71 more seconds")
@@ -130,7 +99,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "taobao.trades.sold.increment.get":
 		s.increment(w, p)
 	case "taobao.trade.fullinfo.get":
-		o, ok := s.sim.Order(strings.TrimSpace(p["tid"]))
+		o, ok := s.Sim.Order(strings.TrimSpace(p["tid"]))
 		if !ok {
 			writeTOPError(w, 15, "Remote service error", "isv.trade-not-exist", "交易不存在")
 			return
@@ -161,7 +130,7 @@ func (s *Sandbox) verify(p chanhttp.Params) *topError {
 		return e(24, "Missing Signature", "")
 	}
 	ts, err := time.ParseInLocation(chanhttp.TimeLayout, p["timestamp"], chanhttp.Beijing)
-	if err != nil || ts.Sub(s.sim.Now()).Abs() > 10*time.Minute {
+	if err != nil || ts.Sub(s.Sim.Now()).Abs() > 10*time.Minute {
 		return e(31, "Invalid Timestamp", "")
 	}
 	want, err := Sign(p, s.cfg.AppSecret, p["sign_method"])
@@ -203,7 +172,7 @@ func (s *Sandbox) increment(w http.ResponseWriter, p chanhttp.Params) {
 		writeTOPError(w, 15, "Remote service error", "isp.remote-service-timeout", "")
 		return
 	}
-	all := s.sim.Window(from, to, nil)
+	all := s.Sim.Window(from, to, nil)
 	trades := make([]Trade, 0, size)
 	for _, o := range chanhttp.Page(all, page, size) {
 		trades = append(trades, render(o))
@@ -221,7 +190,7 @@ func (s *Sandbox) offlineSend(w http.ResponseWriter, p chanhttp.Params) {
 		writeTOPError(w, 40, "Missing Required Arguments", "isv.missing-parameter", "tid/out_sid/company_code")
 		return
 	}
-	switch err := s.sim.Ship(tid, company, sid); {
+	switch err := s.Sim.Ship(tid, company, sid); {
 	case errors.Is(err, chanhttp.ErrSimNoOrder):
 		writeTOPError(w, 15, "Remote service error", "isv.trade-not-exist", "交易不存在")
 	case err != nil:
