@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
 
+	"orderhub/shared/channel/sandbox"
 	"orderhub/shared/fault"
 )
 
@@ -83,7 +83,7 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, callbackURL 
 	}
 	sent := 0
 	for i, req := range reqs {
-		err := deliver(client, req)
+		err := sandbox.Deliver(client, req)
 		if err != nil {
 			// Like the platform, keep what was not acknowledged for the next round.
 			s.mu.Lock()
@@ -96,19 +96,6 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, callbackURL 
 		sent += len(batches[i])
 	}
 	return sent, nil
-}
-
-func deliver(client *http.Client, req *http.Request) error {
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fault.New(fault.Internal, "push_refused", "the receiver answered HTTP %d", resp.StatusCode)
-	}
-	return nil
 }
 
 // message renders the order's latest change as a push message whose data names the order in p_id.

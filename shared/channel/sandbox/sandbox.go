@@ -5,8 +5,12 @@ package sandbox
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"sync"
+
+	"orderhub/shared/fault"
 )
 
 // Person is a sample buyer with a delivery address. Sandboxes hand these to connectors in the
@@ -194,4 +198,19 @@ func (f *Faults) DropShare() float64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.dropPushPct
+}
+
+// Deliver sends a sandbox's push and reads the answer to the end; anything but a 2xx is an error,
+// so that the push stays queued and the next PushAll delivers it again.
+func Deliver(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fault.New(fault.Internal, "push_refused", "the receiver answered HTTP %d to %s", resp.StatusCode, req.URL.Path)
+	}
+	return nil
 }

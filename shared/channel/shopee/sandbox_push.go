@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 
+	"orderhub/shared/channel/sandbox"
 	"orderhub/shared/fault"
 )
 
@@ -59,7 +59,7 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, callbackURL 
 		client = http.DefaultClient
 	}
 	for i, req := range reqs {
-		if err := deliver(client, req); err != nil {
+		if err := sandbox.Deliver(client, req); err != nil {
 			s.mu.Lock()
 			s.pending = append(s.pending, sns[i:]...)
 			s.mu.Unlock()
@@ -67,19 +67,6 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, callbackURL 
 		}
 	}
 	return len(reqs), nil
-}
-
-func deliver(client *http.Client, req *http.Request) error {
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fault.New(fault.Internal, "push_refused", "the receiver answered HTTP %d", resp.StatusCode)
-	}
-	return nil
 }
 
 func (s *Sandbox) pushRequest(ctx context.Context, callbackURL, orderSN, key string) (*http.Request, error) {

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
+	"orderhub/shared/channel/sandbox"
 	"orderhub/shared/fault"
 )
 
@@ -58,7 +58,7 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, url string) 
 		}
 		req, err := s.newWebhook(ctx, url, d.topic, d.body, s.cfg.WebhookSecret)
 		if err == nil {
-			err = deliver(client, req)
+			err = sandbox.Deliver(client, req)
 		}
 		if err != nil {
 			s.mu.Lock()
@@ -69,19 +69,6 @@ func (s *Sandbox) PushAll(ctx context.Context, client *http.Client, url string) 
 		sent++
 	}
 	return sent, nil
-}
-
-func deliver(client *http.Client, req *http.Request) error {
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode/100 != 2 {
-		return fault.With(ErrSandbox, "webhook %s answered HTTP %d", req.Header.Get(HeaderTopic), resp.StatusCode)
-	}
-	return nil
 }
 
 func (s *Sandbox) newWebhook(ctx context.Context, url, topic string, body []byte, secret string) (*http.Request, error) {
